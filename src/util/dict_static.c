@@ -1,0 +1,32 @@
+/*
+ * dict_static.c - placeholder until the type is written.
+ */
+#include "util/dict_types.h"
+
+struct dict *
+dict_static_open(const char *name, int open_flags, int dict_flags, struct err *err)
+{
+	(void)open_flags;
+	(void)dict_flags;
+	err_set(err, "%s: table type not implemented yet", name);
+	return 0;
+}
+
+struct dict *
+dict_fail_open(const char *name, int open_flags, int dict_flags, struct err *err)
+{
+	(void)open_flags;
+	(void)dict_flags;
+	err_set(err, "%s: table type not implemented yet", name);
+	return 0;
+}
+
+struct dict *
+dict_environ_open(const char *name, int open_flags, int dict_flags, struct err *err)
+{
+	(void)open_flags;
+	(void)dict_flags;
+	err_set(err, "%s: table type not implemented yet", name);
+	return 0;
+}
+

@@ -188,15 +188,14 @@ line_reader_next(struct line_reader *lr, struct strbuf *line,
 			return -1;
 		if (ret == 0)
 			break;
-		if (!isspace((unsigned char)lr->pending.data[0]) &&
-		    lr->pending.data[0] != 0)
-			break;
 		if (is_comment_or_blank(lr->pending.data)) {
 			if (lr->keep_comments)
 				break;
 			lr->has_pending = false;
 			continue;
 		}
+		if (!isspace((unsigned char)lr->pending.data[0]))
+			break;
 		lr->has_pending = false;
 		trim_right(line);
 		if (strbuf_append_char(line, ' ') < 0 ||

@@ -25,6 +25,10 @@ struct line_reader {
 	bool has_pending;
 	bool at_eof;
 	bool keep_comments;
+	bool keep_spacing;
+	bool skip_indented;          /* skip a line starting with white space */
+	line_reader_skip_fn *skip_fn; /* told about each skipped line */
+	void *skip_ctx;
 };
 
 static struct line_reader *
@@ -76,6 +80,21 @@ void
 line_reader_keep_comments(struct line_reader *lr)
 {
 	lr->keep_comments = true;
+}
+
+void
+line_reader_keep_spacing(struct line_reader *lr)
+{
+	lr->keep_spacing = true;
+}
+
+void
+line_reader_skip_leading_space(struct line_reader *lr, line_reader_skip_fn *fn,
+			       void *ctx)
+{
+	lr->skip_indented = true;
+	lr->skip_fn = fn;
+	lr->skip_ctx = ctx;
 }
 
 int
@@ -153,6 +172,75 @@ trim_right(struct strbuf *sb)
 	strbuf_truncate(sb, len);
 }
 
+/* Glue the pending continuation line onto line. */
+static int
+append_continuation(struct line_reader *lr, struct strbuf *line,
+		    bool keep_spacing)
+{
+	if (keep_spacing)
+		return strbuf_append(line, lr->pending.data, lr->pending.len);
+	trim_right(line);
+	if (strbuf_append_char(line, ' ') < 0)
+		return -1;
+	return strbuf_append_str(line, str_trim(lr->pending.data));
+}
+
+/* Glue continuation lines onto line; comments inside a value are skipped. */
+static int
+glue_continuations(struct line_reader *lr, struct strbuf *line,
+		   bool keep_spacing, struct err *err)
+{
+	int ret;
+
+	for (;;) {
+		if ((ret = fill_pending(lr, err)) < 0)
+			return -1;
+		if (ret == 0)
+			return 0;
+		if (is_comment_or_blank(lr->pending.data)) {
+			if (lr->keep_comments)
+				return 0;
+			lr->has_pending = false;
+			continue;
+		}
+		if (!isspace((unsigned char)lr->pending.data[0]))
+			return 0;
+		lr->has_pending = false;
+		if (append_continuation(lr, line, keep_spacing) < 0 ||
+		    strbuf_len(line) > LINE_READER_MAX_LOGICAL) {
+			err_set(err, "%s, line %d: logical line too long",
+				lr->name, lr->logical_lineno);
+			return -1;
+		}
+	}
+}
+
+/* The longest part of a skipped line that its warning quotes. */
+#define SKIP_QUOTE_MAX 30
+
+/*
+ * Read the rest of a logical line that starts with white space, which is
+ * in line already, and tell the caller about it; line is then emptied.
+ */
+static int
+skip_indented(struct line_reader *lr, struct strbuf *line, struct err *err)
+{
+	char *warning;
+
+	if (glue_continuations(lr, line, true, err) < 0)
+		return -1;
+	if (lr->skip_fn != NULL) {
+		warning = xasprintf("%s: logical line must not start with "
+				    "whitespace: \"%.*s%s\"",
+				    lr->name, SKIP_QUOTE_MAX, line->data,
+				    line->len > SKIP_QUOTE_MAX ? "..." : "");
+		lr->skip_fn(lr->skip_ctx, warning);
+		free(warning);
+	}
+	strbuf_reset(line);
+	return 0;
+}
+
 int
 line_reader_next(struct line_reader *lr, struct strbuf *line,
 		 struct err *err)
@@ -172,40 +260,22 @@ line_reader_next(struct line_reader *lr, struct strbuf *line,
 			strbuf_append(line, lr->pending.data, lr->pending.len);
 			return 1;
 		}
-		if (isspace((unsigned char)lr->pending.data[0])) {
+		if (!isspace((unsigned char)lr->pending.data[0]))
+			break;
+		if (!lr->skip_indented) {
 			err_set(err,
 				"%s, line %d: logical line must not start "
 				"with white space",
 				lr->name, lr->physical_lineno);
 			return -1;
 		}
-		break;
+		strbuf_append(line, lr->pending.data, lr->pending.len);
+		if (skip_indented(lr, line, err) < 0)
+			return -1;
 	}
 	strbuf_append(line, lr->pending.data, lr->pending.len);
-	/* Glue continuation lines; comments inside a value are skipped. */
-	for (;;) {
-		if ((ret = fill_pending(lr, err)) < 0)
-			return -1;
-		if (ret == 0)
-			break;
-		if (is_comment_or_blank(lr->pending.data)) {
-			if (lr->keep_comments)
-				break;
-			lr->has_pending = false;
-			continue;
-		}
-		if (!isspace((unsigned char)lr->pending.data[0]))
-			break;
-		lr->has_pending = false;
-		trim_right(line);
-		if (strbuf_append_char(line, ' ') < 0 ||
-		    strbuf_append_str(line, str_trim(lr->pending.data)) < 0 ||
-		    strbuf_len(line) > LINE_READER_MAX_LOGICAL) {
-			err_set(err, "%s, line %d: logical line too long",
-				lr->name, lr->logical_lineno);
-			return -1;
-		}
-	}
+	if (glue_continuations(lr, line, lr->keep_spacing, err) < 0)
+		return -1;
 	trim_right(line);
 	return 1;
 }

@@ -49,4 +49,25 @@ const char *line_reader_name(const struct line_reader *lr);
  */
 void line_reader_keep_comments(struct line_reader *lr);
 
+/*
+ * Join continuation lines as Postfix's lookup-table readers do: only the
+ * newline goes, the white space around it stays ("k x\n   y" gives
+ * "k x   y"). Trailing white space of the logical line is still removed.
+ */
+void line_reader_keep_spacing(struct line_reader *lr);
+
+/*
+ * Skip, instead of failing on, a logical line that starts with white space
+ * (without keep_comments only the first line of a file can: any later one
+ * continues the line before it), as Postfix does for main.cf and
+ * master.cf; lookup-table readers stay strict. The skipped line is read
+ * whole, and fn (if not NULL) gets Postfix's warning for it, for the caller
+ * to log or collect: "NAME: logical line must not start with whitespace:
+ * \"TEXT\"", TEXT being its first 30 bytes (continuations joined with only
+ * the newline removed), then "..." if there was more.
+ */
+typedef void line_reader_skip_fn(void *ctx, const char *warning);
+void line_reader_skip_leading_space(struct line_reader *lr,
+				    line_reader_skip_fn *fn, void *ctx);
+
 #endif

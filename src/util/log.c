@@ -20,6 +20,7 @@
 /* The process's choice of sinks, set at start-up by log_init and friends. */
 static struct {
 	char tag[128];
+	char stderr_tag[128]; /* "" means the tag's last component */
 	char host[256];
 	bool to_stderr;
 	int file_fd;
@@ -62,6 +63,13 @@ const char *
 log_tag(void)
 {
 	return log_state.tag;
+}
+
+void
+log_set_stderr_tag(const char *tag)
+{
+	snprintf(log_state.stderr_tag, sizeof(log_state.stderr_tag), "%s",
+		 tag);
 }
 
 void
@@ -164,9 +172,14 @@ static void
 write_stderr_line(const char *text)
 {
 	char line[LOG_TEXT_MAX + 256];
+	const char *name = strrchr(log_state.tag, '/');
 	int len;
 
-	len = snprintf(line, sizeof(line) - 1, "%s: %s", log_state.tag, text);
+	/* Commands say "postconf: warning: ..." on stderr, as Postfix's do. */
+	name = name != NULL ? name + 1 : log_state.tag;
+	if (log_state.stderr_tag[0] != 0)
+		name = log_state.stderr_tag;
+	len = snprintf(line, sizeof(line) - 1, "%s: %s", name, text);
 	if (len < 0)
 		return;
 	if ((size_t)len > sizeof(line) - 2)

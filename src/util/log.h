@@ -2,7 +2,7 @@
  * log.h - logging in Postfix's line shape.
  *
  * A process picks its sinks once at start-up: stderr (commands: "postconf:
- * warning: text"), a file (maillog_file), and/or syslog. Every sink gets one
+ * warning: text", the tag's last component only), a file (maillog_file), and/or syslog. Every sink gets one
  * line per call, written with a single write so concurrent writers appending
  * to one file never interleave. File lines look like syslog's:
  *     Nov 22 16:54:58 host postfix/smtpd[123]: warning: text
@@ -35,6 +35,9 @@ void log_init(const char *tag);
 
 /* The tag given to log_init (or "postern" before it). */
 const char *log_tag(void);
+
+/* Name stderr lines with tag instead of the tag's last component. */
+void log_set_stderr_tag(const char *tag);
 
 /* Turn the plain stderr sink on or off. */
 void log_to_stderr(bool enable);

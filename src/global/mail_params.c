@@ -1,0 +1,217 @@
+/*
+ * mail_params.c - the one table of main.cf parameters Postern implements.
+ *
+ * One row per parameter, sorted by name (a unit test checks the order, and
+ * param_find relies on it). Defaults are Postfix 3.7's, exactly as
+ * `postconf -d` prints them, including the compatibility_level expressions;
+ * the three defaults Postfix computes at run time point to functions in
+ * mail_params_compute.c. Only parameters that Postern reads, or is about to,
+ * belong here: the full list of Postfix names is in postfix_names.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "global/mail_params.h"
+
+#define STR(n, d, s)                                                           \
+	{                                                                      \
+		.name = n, .type = PARAM_STR, .default_value = d, .summary = s \
+	}
+#define LIST(n, d, s)                                                          \
+	{                                                                      \
+		.name = n, .type = PARAM_LIST, .default_value = d,             \
+		.summary = s                                                   \
+	}
+#define BOOL(n, d, s)                                                          \
+	{                                                                      \
+		.name = n, .type = PARAM_BOOL, .default_value = d,             \
+		.summary = s                                                   \
+	}
+#define INT(n, d, lo, hi, s)                                                   \
+	{                                                                      \
+		.name = n, .type = PARAM_INT, .default_value = d, .min = lo,   \
+		.max = hi, .summary = s                                        \
+	}
+#define SIZE(n, d, lo, hi, s)                                                  \
+	{                                                                      \
+		.name = n, .type = PARAM_SIZE, .default_value = d, .min = lo,  \
+		.max = hi, .summary = s                                        \
+	}
+#define TIME(n, d, u, lo, hi, s)                                               \
+	{                                                                      \
+		.name = n, .type = PARAM_TIME, .default_value = d,             \
+		.time_unit = u, .min = lo, .max = hi, .summary = s             \
+	}
+#define COMPUTED(n, t, f, s)                                                   \
+	{                                                                      \
+		.name = n, .type = t, .compute_default = f, .summary = s       \
+	}
+
+/* The compatibility_level tests Postfix 3.6+ writes into its defaults. */
+/* clang-format off */
+#define BELOW_LEVEL(lvl, then, other) \
+	"${{$compatibility_level} <level {" lvl "} ? {" then "} : {" other "}}"
+/* clang-format on */
+
+static const struct param_def param_defs[] = {
+	LIST("alias_database", "hash:/etc/aliases",
+	     "tables that newaliases rebuilds"),
+	LIST("alias_maps", "hash:/etc/aliases, nis:mail.aliases",
+	     "alias tables the local delivery agent consults"),
+	BOOL("append_dot_mydomain", BELOW_LEVEL("1", "yes", "no"),
+	     "append .$mydomain to domain names without a dot"),
+	BOOL("biff", "yes", "notify local users of new mail via comsat"),
+	STR("command_directory", "/usr/sbin",
+	    "where the administrative commands are installed"),
+	STR("compatibility_level", "0",
+	    "release whose default settings this configuration expects"),
+	STR("config_directory", "/etc/postfix", "where main.cf and master.cf live"),
+	STR("daemon_directory", "/usr/lib/postfix/sbin",
+	    "where the daemon programs are installed"),
+	TIME("daemon_timeout", "18000s", 's', 1, 0,
+	     "time a daemon may take to handle one request"),
+	STR("data_directory", "/var/lib/postfix",
+	    "writable directory for caches and random seeds"),
+	STR("default_database_type", "hash",
+	    "table type used when a command is given no type:"),
+	STR("default_privs", "nobody",
+	    "account for deliveries to files and commands from aliases"),
+	INT("default_process_limit", "100", 1, 0,
+	    "process limit of a master.cf service with '-' in maxproc"),
+	BOOL("enable_long_queue_ids", "no",
+	     "use long queue IDs that are unique over time"),
+	LIST("export_environment", "TZ MAIL_CONFIG LANG",
+	     "environment passed to external commands"),
+	INT("hash_queue_depth", "1", 1, 0,
+	    "levels of hashed subdirectories in hashed queues"),
+	LIST("hash_queue_names", "deferred, defer",
+	     "queue directories split into hashed subdirectories"),
+	STR("html_directory", "/usr/share/doc/postfix/html",
+	    "where the HTML documentation is installed"),
+	LIST("import_environment",
+	     "MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ XAUTHORITY DISPLAY "
+	     "LANG=C POSTLOG_SERVICE POSTLOG_HOSTNAME",
+	     "environment a daemon keeps from its parent, or sets"),
+	LIST("inet_interfaces", "all",
+	     "network addresses the SMTP server listens on"),
+	LIST("inet_protocols", "all", "address families used for network traffic"),
+	TIME("ipc_idle", "5s", 's', 1, 0,
+	     "idle time after which a client closes an internal connection"),
+	TIME("ipc_timeout", "3600s", 's', 1, 0,
+	     "time limit for one internal protocol exchange"),
+	INT("line_length_limit", "2048", 512, 0,
+	    "longest line of message content kept as one record"),
+	SIZE("lmdb_map_size", "16777216", 1, 0, "initial size of a new LMDB table"),
+	STR("mail_name", "Postfix",
+	    "name of the mail system in banners and bounces"),
+	STR("mail_owner", "postfix",
+	    "account that owns the queue and runs the daemons"),
+	STR("mail_version", "3.7.11", "version of the mail system"),
+	STR("maillog_file", "",
+	    "file the postlog service writes logs to instead of syslog"),
+	STR("maillog_file_compressor", "gzip",
+	    "program that compresses a rotated maillog_file"),
+	LIST("maillog_file_prefixes", "/var, /dev/stdout",
+	     "allowed prefixes of maillog_file"),
+	STR("maillog_file_rotate_suffix", "%Y%m%d-%H%M%S",
+	    "strftime() suffix of a rotated maillog_file"),
+	STR("mailq_path", "/usr/bin/mailq", "where the mailq command is installed"),
+	STR("manpage_directory", "/usr/share/man",
+	    "where the manual pages are installed"),
+	LIST("master_service_disable", "",
+	     "master.cf services that master does not start"),
+	TIME("max_idle", "100s", 's', 1, 0,
+	     "idle time after which a daemon process exits"),
+	INT("max_use", "100", 1, 0,
+	    "clients a daemon process serves before it exits"),
+	SIZE("message_size_limit", "10240000", PARAM_NO_MIN, 0,
+	     "largest message accepted, in bytes, or 0 for no limit"),
+	STR("meta_directory", "/etc/postfix",
+	    "where the read-only metadata files live"),
+	LIST("multi_instance_directories", "",
+	     "config directories of the secondary instances"),
+	BOOL("multi_instance_enable", "no",
+	     "whether the multi-instance manager starts this instance"),
+	STR("multi_instance_group", "",
+	    "group this instance belongs to for the multi-instance manager"),
+	STR("multi_instance_name", "", "name of this instance"),
+	STR("multi_instance_wrapper", "",
+	    "command that manages multiple instances"),
+	LIST("mydestination", "$myhostname, localhost.$mydomain, localhost",
+	     "domains delivered locally"),
+	COMPUTED("mydomain", PARAM_STR, param_default_mydomain,
+		 "internet domain of this mail system"),
+	COMPUTED("myhostname", PARAM_STR, param_default_myhostname,
+		 "fully-qualified host name of this mail system"),
+	COMPUTED("mynetworks", PARAM_LIST, param_default_mynetworks,
+		 "trusted client networks"),
+	STR("mynetworks_style", BELOW_LEVEL("2", "subnet", "host"),
+	    "how the default mynetworks is computed: host, subnet or class"),
+	STR("myorigin", "$myhostname",
+	    "domain appended to locally posted addresses without one"),
+	STR("newaliases_path", "/usr/bin/newaliases",
+	    "where the newaliases command is installed"),
+	LIST("parent_domain_matches_subdomains",
+	     "debug_peer_list,fast_flush_domains,mynetworks,"
+	     "permit_mx_backup_networks,qmqpd_authorized_clients,"
+	     "relay_domains,smtpd_access_maps",
+	     "features where a domain name also matches its subdomains"),
+	STR("postlog_service_name", "postlog",
+	    "name of the postlog service in master.cf"),
+	STR("process_id_directory", "pid",
+	    "lock and pid files, relative to queue_directory"),
+	LIST("proxy_interfaces", "",
+	     "addresses of NAT or proxy devices that forward to us"),
+	STR("queue_directory", "/var/spool/postfix", "root of the mail queue"),
+	SIZE("queue_minfree", "0", 0, 0,
+	     "free bytes the queue file system must keep to accept mail"),
+	STR("readme_directory", "/usr/share/doc/postfix",
+	    "where the README files are installed"),
+	LIST("relay_domains", BELOW_LEVEL("2", "$mydestination", ""),
+	     "remote domains this system relays mail to"),
+	STR("sample_directory", "/etc/postfix",
+	    "where the sample configuration files are installed"),
+	STR("sendmail_path", "/usr/sbin/sendmail",
+	    "where the sendmail command is installed"),
+	STR("service_name", "",
+	    "master.cf service name of the running process, set at run time"),
+	TIME("service_throttle_time", "60s", 's', 1, 0,
+	     "pause after a service fails to start before master retries"),
+	STR("setgid_group", "postdrop",
+	    "group of the set-gid postdrop and postqueue commands"),
+	STR("shlib_directory", "/usr/lib/postfix",
+	    "where the shared libraries and plug-ins are installed"),
+	LIST("smtpd_relay_restrictions",
+	     BELOW_LEVEL("1", "",
+			 "permit_mynetworks, permit_sasl_authenticated, "
+			 "defer_unauth_destination"),
+	     "relay control applied to RCPT TO before the other rules"),
+	BOOL("smtputf8_enable", BELOW_LEVEL("1", "no", "yes"),
+	     "support SMTPUTF8 (RFC 6531) addresses and headers"),
+	STR("syslog_facility", "mail", "syslog facility of log records"),
+	STR("syslog_name",
+	    "${multi_instance_name?{$multi_instance_name}:{postfix}}",
+	    "program name prefix of log records"),
+};
+
+#define PARAM_COUNT (sizeof(param_defs) / sizeof(param_defs[0]))
+
+static int
+compare_def(const void *key, const void *item)
+{
+	return strcmp(key, ((const struct param_def *)item)->name);
+}
+
+const struct param_def *
+param_find(const char *name)
+{
+	return bsearch(name, param_defs, PARAM_COUNT, sizeof(param_defs[0]),
+		       compare_def);
+}
+
+const struct param_def *
+param_table(size_t *count_out)
+{
+	*count_out = PARAM_COUNT;
+	return param_defs;
+}

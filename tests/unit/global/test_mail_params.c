@@ -1,0 +1,538 @@
+/*
+ * test_mail_params.c - unit tests for the parameter table and its defaults.
+ *
+ * The table must be sorted and unique, every name must be a Postfix name,
+ * every default must expand and parse as its type, and the static defaults
+ * must be Postfix 3.7.11's (golden values from `postconf -d`). Computed
+ * defaults are checked against made-up interfaces and host names set in
+ * the configuration, never against this machine's name.
+ */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "util/mymalloc.h"
+#include "util/tokens.h"
+
+#include "global/mail_conf.h"
+#include "global/mail_params.h"
+
+static void
+test_table_sorted_and_unique(void **state)
+{
+	size_t count;
+	const struct param_def *table = param_table(&count);
+
+	(void)state;
+	assert_true(count > 50);
+	for (size_t i = 1; i < count; i++)
+		if (strcmp(table[i - 1].name, table[i].name) >= 0)
+			fail_msg("%s is not before %s", table[i - 1].name,
+				 table[i].name);
+	for (size_t i = 0; i < count; i++) {
+		assert_ptr_equal(param_find(table[i].name), &table[i]);
+		assert_non_null(table[i].summary);
+		assert_true(strlen(table[i].summary) > 10);
+		assert_true((table[i].default_value == NULL) !=
+			    (table[i].compute_default == NULL));
+		if (table[i].type == PARAM_TIME)
+			assert_non_null(strchr("smhdw", table[i].time_unit));
+	}
+	assert_null(param_find("nosuch"));
+	assert_null(param_find(""));
+	assert_null(param_find("myhostnam"));
+}
+
+static void
+test_postfix_names(void **state)
+{
+	size_t count;
+	const struct param_def *table = param_table(&count);
+	const char *const *names;
+
+	(void)state;
+	for (size_t i = 0; i < count; i++)
+		if (!param_is_postfix_name(table[i].name))
+			fail_msg("%s is not a Postfix name", table[i].name);
+	names = param_postfix_names(&count);
+	assert_int_equal(count, 831);
+	for (size_t i = 1; i < count; i++)
+		assert_true(strcmp(names[i - 1], names[i]) < 0);
+	for (size_t i = 0; i < count; i++)
+		assert_true(param_is_postfix_name(names[i]));
+	assert_true(param_is_postfix_name("smtpd_tls_cert_file"));
+	assert_true(param_is_postfix_name("2bounce_notice_recipient"));
+	assert_true(param_is_postfix_name("virtual_maps"));
+	assert_true(param_is_postfix_name("fallback_relay"));
+	assert_false(param_is_postfix_name("relay_destination_rate_delay"));
+	assert_false(param_is_postfix_name("myhostnam"));
+	assert_false(param_is_postfix_name(""));
+}
+
+/* A configuration that does not depend on this machine's name. */
+static struct mail_conf *
+fixed_conf(void)
+{
+	struct mail_conf *conf = mail_conf_create("/nonexistent");
+
+	mail_conf_set(conf, "myhostname", "mail.example.com");
+	return conf;
+}
+
+static void
+check_default_parses(struct mail_conf *conf, const struct param_def *def)
+{
+	const char *value;
+	struct err err;
+	long long number;
+	bool flag;
+	struct argv *list;
+	int ret = 0;
+
+	if (mail_conf_get(conf, def->name, &value, &err) < 0)
+		fail_msg("%s: %s", def->name, err.text);
+	switch (def->type) {
+	case PARAM_BOOL:
+		ret = mail_conf_get_bool(conf, def->name, &flag, &err);
+		break;
+	case PARAM_INT:
+		ret = mail_conf_get_int(conf, def->name, &number, &err);
+		break;
+	case PARAM_SIZE:
+		ret = mail_conf_get_size(conf, def->name, &number, &err);
+		break;
+	case PARAM_TIME:
+		ret = mail_conf_get_time(conf, def->name, &number, &err);
+		break;
+	case PARAM_LIST:
+		list = mail_conf_list(conf, def->name);
+		argv_destroy(&list);
+		break;
+	case PARAM_STR:
+		break;
+	}
+	if (ret < 0)
+		fail_msg("%s: %s", def->name, err.text);
+}
+
+static void
+test_every_default_parses(void **state)
+{
+	static const char *const levels[] = {"0", "1", "2", "3.6", "3.7"};
+	size_t count;
+	const struct param_def *table = param_table(&count);
+
+	(void)state;
+	for (size_t l = 0; l < sizeof(levels) / sizeof(levels[0]); l++) {
+		struct mail_conf *conf = fixed_conf();
+
+		mail_conf_set(conf, "compatibility_level", levels[l]);
+		for (size_t i = 0; i < count; i++)
+			check_default_parses(conf, &table[i]);
+		mail_conf_destroy(&conf);
+	}
+}
+
+struct golden {
+	const char *name;
+	const char *value;
+};
+
+/* Postfix 3.7.11 `postconf -d`, for every static default we declare. */
+static const struct golden golden_defaults[] = {
+	{"alias_database", "hash:/etc/aliases"},
+	{"alias_maps", "hash:/etc/aliases, nis:mail.aliases"},
+	{"append_dot_mydomain",
+	 "${{$compatibility_level} <level {1} ? {yes} : {no}}"},
+	{"biff", "yes"},
+	{"command_directory", "/usr/sbin"},
+	{"compatibility_level", "0"},
+	{"config_directory", "/etc/postfix"},
+	{"daemon_directory", "/usr/lib/postfix/sbin"},
+	{"daemon_timeout", "18000s"},
+	{"data_directory", "/var/lib/postfix"},
+	{"default_database_type", "hash"},
+	{"default_privs", "nobody"},
+	{"default_process_limit", "100"},
+	{"enable_long_queue_ids", "no"},
+	{"export_environment", "TZ MAIL_CONFIG LANG"},
+	{"hash_queue_depth", "1"},
+	{"hash_queue_names", "deferred, defer"},
+	{"html_directory", "/usr/share/doc/postfix/html"},
+	{"import_environment",
+	 "MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ XAUTHORITY DISPLAY LANG=C "
+	 "POSTLOG_SERVICE POSTLOG_HOSTNAME"},
+	{"inet_interfaces", "all"},
+	{"inet_protocols", "all"},
+	{"ipc_idle", "5s"},
+	{"ipc_timeout", "3600s"},
+	{"line_length_limit", "2048"},
+	{"lmdb_map_size", "16777216"},
+	{"mail_name", "Postfix"},
+	{"mail_owner", "postfix"},
+	{"mail_version", "3.7.11"},
+	{"maillog_file", ""},
+	{"maillog_file_compressor", "gzip"},
+	{"maillog_file_prefixes", "/var, /dev/stdout"},
+	{"maillog_file_rotate_suffix", "%Y%m%d-%H%M%S"},
+	{"mailq_path", "/usr/bin/mailq"},
+	{"manpage_directory", "/usr/share/man"},
+	{"master_service_disable", ""},
+	{"max_idle", "100s"},
+	{"max_use", "100"},
+	{"message_size_limit", "10240000"},
+	{"meta_directory", "/etc/postfix"},
+	{"multi_instance_directories", ""},
+	{"multi_instance_enable", "no"},
+	{"multi_instance_group", ""},
+	{"multi_instance_name", ""},
+	{"multi_instance_wrapper", ""},
+	{"mydestination", "$myhostname, localhost.$mydomain, localhost"},
+	{"mynetworks_style",
+	 "${{$compatibility_level} <level {2} ? {subnet} : {host}}"},
+	{"myorigin", "$myhostname"},
+	{"newaliases_path", "/usr/bin/newaliases"},
+	{"parent_domain_matches_subdomains",
+	 "debug_peer_list,fast_flush_domains,mynetworks,permit_mx_backup_"
+	 "networks,qmqpd_authorized_clients,relay_domains,smtpd_access_maps"},
+	{"postlog_service_name", "postlog"},
+	{"process_id_directory", "pid"},
+	{"proxy_interfaces", ""},
+	{"queue_directory", "/var/spool/postfix"},
+	{"queue_minfree", "0"},
+	{"readme_directory", "/usr/share/doc/postfix"},
+	{"relay_domains",
+	 "${{$compatibility_level} <level {2} ? {$mydestination} : {}}"},
+	{"sample_directory", "/etc/postfix"},
+	{"sendmail_path", "/usr/sbin/sendmail"},
+	{"service_name", ""},
+	{"service_throttle_time", "60s"},
+	{"setgid_group", "postdrop"},
+	{"shlib_directory", "/usr/lib/postfix"},
+	{"smtpd_relay_restrictions",
+	 "${{$compatibility_level} <level {1} ? {} : {permit_mynetworks, "
+	 "permit_sasl_authenticated, defer_unauth_destination}}"},
+	{"smtputf8_enable", "${{$compatibility_level} <level {1} ? {no} : {yes}}"},
+	{"syslog_facility", "mail"},
+	{"syslog_name", "${multi_instance_name?{$multi_instance_name}:{postfix}}"},
+};
+
+static void
+test_golden_defaults(void **state)
+{
+	size_t count, statics = 0;
+	const struct param_def *table = param_table(&count);
+	struct mail_conf *conf = mail_conf_create(NULL);
+
+	(void)state;
+	for (size_t i = 0; i < count; i++)
+		statics += table[i].compute_default == NULL;
+	assert_int_equal(statics,
+			 sizeof(golden_defaults) / sizeof(golden_defaults[0]));
+	for (size_t i = 0; i < statics; i++) {
+		const struct param_def *def =
+		    param_find(golden_defaults[i].name);
+
+		if (def == NULL)
+			fail_msg("%s is not declared", golden_defaults[i].name);
+		assert_string_equal(mail_conf_default(conf, def->name),
+				    golden_defaults[i].value);
+	}
+	mail_conf_destroy(&conf);
+}
+
+/* Expanded defaults at compatibility level 0 (Postfix -x output). */
+static void
+test_expanded_defaults(void **state)
+{
+	static const struct golden cases[] = {
+		{"append_dot_mydomain", "yes"},
+		{"mydestination", "mail.example.com, localhost.example.com, "
+				  "localhost"},
+		{"mydomain", "example.com"},
+		{"mynetworks_style", "subnet"},
+		{"myorigin", "mail.example.com"},
+		{"relay_domains", "mail.example.com, localhost.example.com, "
+				  "localhost"},
+		{"smtpd_relay_restrictions", ""},
+		{"smtputf8_enable", "no"},
+		{"syslog_name", "postfix"},
+	};
+	struct mail_conf *conf = fixed_conf();
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_string_equal(mail_conf_str(conf, cases[i].name),
+				    cases[i].value);
+	mail_conf_set(conf, "multi_instance_name", "postfix-out");
+	assert_string_equal(mail_conf_str(conf, "syslog_name"), "postfix-out");
+	mail_conf_set(conf, "compatibility_level", "3.6");
+	assert_string_equal(mail_conf_str(conf, "smtpd_relay_restrictions"),
+			    "permit_mynetworks, permit_sasl_authenticated, "
+			    "defer_unauth_destination");
+	assert_false(mail_conf_bool(conf, "append_dot_mydomain"));
+	assert_true(mail_conf_bool(conf, "smtputf8_enable"));
+	assert_string_equal(mail_conf_str(conf, "mynetworks_style"), "host");
+	mail_conf_destroy(&conf);
+}
+
+struct hostname_case {
+	const char *myhostname; /* NULL: computed */
+	const char *mydomain;   /* NULL: not set */
+	const char *expect_domain;
+};
+
+static void
+test_myhostname_mydomain(void **state)
+{
+	static const struct hostname_case cases[] = {
+		{"mail.example.com", NULL, "example.com"},
+		{"a.b.c.example.org", NULL, "b.c.example.org"},
+		{"nodot", NULL, "localdomain"},
+		{"host.", NULL, ""},
+		{"mail.example.com", "other.net", "other.net"},
+	};
+	struct err err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mail_conf *conf = mail_conf_create("/nonexistent");
+		const char *value;
+
+		mail_conf_set(conf, "myhostname", cases[i].myhostname);
+		if (cases[i].mydomain != NULL)
+			mail_conf_set(conf, "mydomain", cases[i].mydomain);
+		assert_int_equal(mail_conf_get(conf, "mydomain", &value, &err),
+				 0);
+		assert_string_equal(value, cases[i].expect_domain);
+		mail_conf_destroy(&conf);
+	}
+}
+
+/* The computed myhostname, whatever this machine is called. */
+static void
+test_computed_myhostname(void **state)
+{
+	char host[256] = "";
+	char *expect;
+	struct mail_conf *conf = mail_conf_create("/nonexistent");
+	struct err err;
+	const char *value;
+
+	(void)state;
+	assert_int_equal(gethostname(host, sizeof(host) - 1), 0);
+	assert_int_equal(mail_conf_get(conf, "myhostname", &value, &err), 0);
+	expect = strchr(host, '.') != NULL ? xstrdup(host)
+					   : xasprintf("%s.localdomain", host);
+	assert_string_equal(value, expect);
+	assert_non_null(strchr(value, '.'));
+	free(expect);
+	mail_conf_destroy(&conf);
+
+	/* A host name without a dot takes main.cf's mydomain, expanded. */
+	conf = mail_conf_create("/nonexistent");
+	mail_conf_set(conf, "mydomain", "$mail_name.example");
+	assert_int_equal(mail_conf_get(conf, "myhostname", &value, &err), 0);
+	expect = strchr(host, '.') != NULL
+		     ? xstrdup(host)
+		     : xasprintf("%s.Postfix.example", host);
+	assert_string_equal(value, expect);
+	free(expect);
+	mail_conf_destroy(&conf);
+
+	/* mydomain = $myhostname would need myhostname to compute itself. */
+	conf = mail_conf_create("/nonexistent");
+	mail_conf_set(conf, "mydomain", "$myhostname");
+	if (strchr(host, '.') == NULL) {
+		assert_int_equal(
+		    mail_conf_get(conf, "myhostname", &value, &err), -1);
+		assert_string_equal(err.text, "parameter myhostname: default "
+					      "value depends on itself");
+	}
+	mail_conf_destroy(&conf);
+}
+
+static struct param_iface
+iface(const char *addr, const char *mask)
+{
+	struct param_iface out;
+
+	memset(&out, 0, sizeof(out));
+	out.family = strchr(addr, ':') != NULL ? AF_INET6 : AF_INET;
+	assert_int_equal(inet_pton(out.family, addr, out.addr), 1);
+	assert_int_equal(inet_pton(out.family, mask, out.mask), 1);
+	return out;
+}
+
+struct networks_case {
+	const char *style;
+	bool want_ipv4, want_ipv6;
+	const char *expect;
+};
+
+static void
+test_mynetworks_format(void **state)
+{
+	/* The machine Postfix's own answer was taken from. */
+	const struct param_iface ifaces[] = {
+		iface("127.0.0.1", "255.0.0.0"),
+		iface("::1", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+		iface("192.0.2.2", "255.255.255.0"),
+		iface("fd00::2", "ffff:ffff:ffff:ffff::"),
+		iface("fe80::fc:ff:fe00:1", "ffff:ffff:ffff:ffff::"),
+		iface("192.0.2.3", "255.255.255.0"),
+		iface("172.16.5.9", "255.255.0.0"),
+		iface("10.1.2.3", "255.255.255.252"),
+		iface("224.1.1.1", "255.255.255.0"),
+	};
+	static const struct networks_case cases[] = {
+		{"subnet", true, true,
+		 "127.0.0.0/8 192.0.2.0/24 172.16.0.0/16 10.1.2.0/30 "
+		 "224.1.1.0/24 [::1]/128 [fd00::]/64 [fe80::]/64"},
+		{"host", true, true,
+		 "127.0.0.1/32 192.0.2.2/32 192.0.2.3/32 172.16.5.9/32 "
+		 "10.1.2.3/32 224.1.1.1/32 [::1]/128 [fd00::2]/128 "
+		 "[fe80::fc:ff:fe00:1]/128"},
+		{"class", true, true,
+		 "127.0.0.0/8 192.0.2.0/24 172.16.0.0/16 10.0.0.0/8 "
+		 "224.1.1.0/24 [::1]/128 [fd00::]/64 [fe80::]/64"},
+		{"subnet", true, false,
+		 "127.0.0.0/8 192.0.2.0/24 172.16.0.0/16 10.1.2.0/30 "
+		 "224.1.1.0/24"},
+		{"subnet", false, true, "[::1]/128 [fd00::]/64 [fe80::]/64"},
+		{"host", false, false, ""},
+	};
+	struct err err;
+	char *value;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(param_mynetworks_format(
+				     ifaces, sizeof(ifaces) / sizeof(ifaces[0]),
+				     cases[i].style, cases[i].want_ipv4,
+				     cases[i].want_ipv6, &value, &err),
+				 0);
+		assert_string_equal(value, cases[i].expect);
+		free(value);
+	}
+	/* Postfix's exact answer on that machine (subnet style). */
+	assert_int_equal(param_mynetworks_format(ifaces, 5, "subnet", true,
+						 true, &value, &err),
+			 0);
+	assert_string_equal(value, "127.0.0.0/8 192.0.2.0/24 [::1]/128 "
+				   "[fd00::]/64 [fe80::]/64");
+	free(value);
+	assert_int_equal(param_mynetworks_format(ifaces, 0, "subnet", true,
+						 true, &value, &err),
+			 0);
+	assert_string_equal(value, "");
+	free(value);
+	assert_int_equal(param_mynetworks_format(ifaces, 1, "Subnet", true,
+						 true, &value, &err),
+			 -1);
+	assert_string_equal(err.text, "unknown mynetworks mask style value "
+				      "\"Subnet\" in \"Subnet\"");
+}
+
+/* Each word is "a.b.c.d/n" or "[v6]/n", whatever the interfaces are. */
+static void
+check_networks(const char *value)
+{
+	struct argv *nets = argv_split(value, " ");
+
+	for (size_t i = 0; i < nets->count; i++) {
+		char *net = nets->items[i];
+		char *slash = strrchr(net, '/');
+		unsigned char addr[16];
+
+		assert_non_null(slash);
+		*slash = 0;
+		if (net[0] == '[') {
+			assert_int_equal(net[strlen(net) - 1], ']');
+			net[strlen(net) - 1] = 0;
+			assert_int_equal(inet_pton(AF_INET6, net + 1, addr), 1);
+			assert_true(atoi(slash + 1) <= 128);
+		} else {
+			assert_int_equal(inet_pton(AF_INET, net, addr), 1);
+			assert_true(atoi(slash + 1) <= 32);
+		}
+	}
+	argv_destroy(&nets);
+}
+
+static void
+test_computed_mynetworks(void **state)
+{
+	static const char *const styles[] = {"host", "subnet", "class"};
+	static const char *const protocols[] = {"all", "ipv4", "ipv6",
+						"ipv4, ipv6"};
+	struct err err;
+
+	(void)state;
+	for (size_t s = 0; s < 3; s++) {
+		for (size_t p = 0; p < 4; p++) {
+			struct mail_conf *conf = mail_conf_create("/x");
+			const char *value;
+
+			mail_conf_set(conf, "mynetworks_style", styles[s]);
+			mail_conf_set(conf, "inet_protocols", protocols[p]);
+			assert_int_equal(
+			    mail_conf_get(conf, "mynetworks", &value, &err), 0);
+			check_networks(value);
+			if (strcmp(protocols[p], "ipv4") == 0)
+				assert_null(strchr(value, '['));
+			if (strcmp(protocols[p], "ipv6") == 0)
+				assert_null(strchr(value, '.'));
+			mail_conf_destroy(&conf);
+		}
+	}
+}
+
+/* mynetworks follows the expanded mynetworks_style. */
+static void
+test_mynetworks_follows_level(void **state)
+{
+	struct mail_conf *subnet = mail_conf_create("/x");
+	struct mail_conf *host = mail_conf_create("/x");
+	struct mail_conf *explicit_host = mail_conf_create("/x");
+
+	(void)state;
+	mail_conf_set(host, "compatibility_level", "2");
+	mail_conf_set(explicit_host, "mynetworks_style", "host");
+	assert_string_equal(mail_conf_str(host, "mynetworks"),
+			    mail_conf_str(explicit_host, "mynetworks"));
+	mail_conf_set(subnet, "mynetworks_style", "subnet");
+	mail_conf_set(host, "compatibility_level", "1");
+	assert_string_equal(mail_conf_str(host, "mynetworks"),
+			    mail_conf_str(subnet, "mynetworks"));
+	mail_conf_destroy(&subnet);
+	mail_conf_destroy(&host);
+	mail_conf_destroy(&explicit_host);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table_sorted_and_unique),
+		cmocka_unit_test(test_postfix_names),
+		cmocka_unit_test(test_every_default_parses),
+		cmocka_unit_test(test_golden_defaults),
+		cmocka_unit_test(test_expanded_defaults),
+		cmocka_unit_test(test_myhostname_mydomain),
+		cmocka_unit_test(test_computed_myhostname),
+		cmocka_unit_test(test_mynetworks_format),
+		cmocka_unit_test(test_computed_mynetworks),
+		cmocka_unit_test(test_mynetworks_follows_level),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

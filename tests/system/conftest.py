@@ -73,3 +73,50 @@ def confdir(tmp_path):
     directory = tmp_path / "etc"
     directory.mkdir()
     return ConfigDir(directory)
+
+
+TEST_USER = "postern-test"
+
+
+@pytest.fixture(scope="session")
+def mail_owner():
+    """The account an instance's daemons run as: the invoking user, or, for
+    a run as root, a system user created for the session and removed after
+    it (mail_owner must never be root)."""
+    import grp
+    import pwd
+    import subprocess
+
+    if os.geteuid() != 0:
+        yield pwd.getpwuid(os.geteuid()).pw_name
+        return
+    created_user = created_group = False
+    try:
+        grp.getgrnam(TEST_USER)
+    except KeyError:
+        subprocess.run(["groupadd", "--system", TEST_USER], check=True)
+        created_group = True
+    try:
+        pwd.getpwnam(TEST_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home",
+                        "--gid", TEST_USER, "--shell", "/usr/sbin/nologin",
+                        TEST_USER], check=True)
+        created_user = True
+    yield TEST_USER
+    if created_user:
+        subprocess.run(["userdel", TEST_USER], check=False,
+                       capture_output=True)
+    if created_group:
+        subprocess.run(["groupdel", TEST_USER], check=False,
+                       capture_output=True)
+
+
+@pytest.fixture
+def instance(tmp_path, mail_owner):
+    """A Postern instance in a temporary directory, stopped afterwards."""
+    from instance import Instance
+
+    inst = Instance(tmp_path / "postern", mail_owner=mail_owner)
+    yield inst
+    inst.cleanup()

@@ -1,0 +1,157 @@
+"""A throw-away Postern instance for system tests.
+
+Everything lives under one temporary directory: etc/ (main.cf, master.cf),
+queue/ (queue_directory), data/, and the log file maillog. The instance runs
+as the invoking user (mail_owner is that user) unless a test says otherwise,
+and listens on 127.0.0.1 only, on ports probed at run time.
+"""
+import grp
+import os
+import pathlib
+import pwd
+import re
+import signal
+import socket
+import subprocess
+import time
+
+from conftest import BUILD, LIBEXEC, SBIN
+
+DEFAULT_TIMEOUT = 10
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(predicate, timeout=DEFAULT_TIMEOUT, interval=0.05):
+    """Poll predicate until it returns a true value; return that value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {predicate}")
+        time.sleep(interval)
+
+
+class Instance:
+    """An unprivileged (or, as root, privilege-dropping) Postern instance."""
+
+    def __init__(self, root, mail_owner=None):
+        self.root = pathlib.Path(root)
+        self.etc = self.root / "etc"
+        self.queue = self.root / "queue"
+        self.data = self.root / "data"
+        self.maillog = self.root / "maillog"
+        self.etc.mkdir(parents=True, exist_ok=True)
+        self.mail_owner = mail_owner or pwd.getpwuid(os.geteuid()).pw_name
+        group = grp.getgrgid(pwd.getpwnam(self.mail_owner).pw_gid).gr_name
+        self.params = {
+            "compatibility_level": "3.6",
+            "queue_directory": str(self.queue),
+            "data_directory": str(self.data),
+            "daemon_directory": str(LIBEXEC),
+            "command_directory": str(SBIN),
+            "mail_owner": self.mail_owner,
+            "setgid_group": group,
+            "maillog_file": str(self.maillog),
+            "maillog_file_prefixes": str(self.root),
+            "inet_interfaces": "127.0.0.1",
+            "inet_protocols": "ipv4",
+            "myhostname": "mail.example.test",
+        }
+        self.write_main()
+        self.write_master("")
+
+    # Configuration.
+    def write_main(self, **extra):
+        self.params.update(extra)
+        text = "".join(f"{k} = {v}\n" for k, v in self.params.items())
+        (self.etc / "main.cf").write_text(text)
+
+    def write_master(self, text):
+        (self.etc / "master.cf").write_text(text)
+
+    # Commands.
+    def postfix(self, *args, timeout=30):
+        env = dict(os.environ)
+        env.pop("MAIL_CONFIG", None)
+        return subprocess.run([str(SBIN / "postfix"), "-c", str(self.etc),
+                               *args], capture_output=True, text=True,
+                              env=env, timeout=timeout)
+
+    def start(self):
+        proc = self.postfix("start")
+        assert proc.returncode == 0, proc.stderr + self.log()
+        return proc
+
+    def stop(self):
+        return self.postfix("stop")
+
+    # Observation.
+    def log(self):
+        try:
+            return self.maillog.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def wait_for_log(self, pattern, timeout=DEFAULT_TIMEOUT):
+        regex = re.compile(pattern)
+        return wait_until(lambda: regex.search(self.log()), timeout)
+
+    def master_pid(self):
+        try:
+            return int((self.queue / "pid" / "master.pid").read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def processes(self, command=None):
+        """PIDs of live processes of this instance (master and every daemon:
+        they carry MAIL_CONFIG=our etc/), optionally only those running
+        command."""
+        marker = f"MAIL_CONFIG={os.path.realpath(self.etc)}".encode()
+        pids = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                proc = pathlib.Path("/proc", entry)
+                environ = (proc / "environ").read_bytes().split(b"\0")
+                argv0 = (proc / "cmdline").read_bytes().split(b"\0")[0]
+                state = (proc / "stat").read_text().rsplit(") ", 1)[-1]
+            except OSError:
+                continue
+            if marker not in environ or state.startswith("Z"):
+                continue
+            if not argv0.decode(errors="replace").startswith(str(BUILD)):
+                continue
+            if command and not argv0.decode().endswith("/" + command):
+                continue
+            pids.append(int(entry))
+        return pids
+
+    def cleanup(self):
+        """Stop the instance and make sure none of its processes is left."""
+        if self.master_pid() is not None:
+            self.postfix("stop")
+        for pid in self.processes():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def connect_tcp(port, timeout=DEFAULT_TIMEOUT):
+    return socket.create_connection(("127.0.0.1", port), timeout=timeout)
+
+
+def connect_unix(path, timeout=DEFAULT_TIMEOUT):
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    sock.connect(str(path))
+    return sock

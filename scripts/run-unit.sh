@@ -13,7 +13,8 @@ broken=""
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 for t in $(find "$build/tests/unit" -type f -name 'test_*' -perm -u+x | sort); do
-	"$t" >"$log" 2>&1
+	# A hung test fails after a while instead of stalling the run.
+	timeout 300 "$t" >"$log" 2>&1
 	status=$?
 	cat "$log"
 	ok=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log")

@@ -568,13 +568,42 @@ conf_expand(const struct conf_expand_ops *ops, const char *name,
 	return ret;
 }
 
+/*
+ * Mark in marks (one flag per byte of text; allocated at the first mark if
+ * NULL) the open_ch brackets that no close_ch closes, as find_close would
+ * find, in one pass from the right. Returns marks: still NULL if it was
+ * and all are closed. The caller frees it.
+ */
+static bool *
+mark_unclosed(const char *text, size_t len, char open_ch, char close_ch,
+	      bool *marks)
+{
+	size_t closers = 0;
+
+	for (size_t i = len; i-- > 0;) {
+		if (text[i] == close_ch) {
+			closers++;
+		} else if (text[i] == open_ch && closers > 0) {
+			closers--;
+		} else if (text[i] == open_ch) {
+			if (marks == NULL)
+				marks = xcalloc(len, sizeof(bool));
+			marks[i] = true;
+		}
+	}
+	return marks;
+}
+
 void
 conf_expand_refs(const char *text,
 		 void (*fn)(const char *name, size_t len, void *ctx), void *ctx)
 {
+	size_t len = strlen(text);
+	bool *unclosed = mark_unclosed(text, len, '{', '}', NULL);
 	const char *p = text;
 	const char *name;
 
+	unclosed = mark_unclosed(text, len, '(', ')', unclosed);
 	while ((p = strchr(p, '$')) != NULL) {
 		p++;
 		if (*p == '$') {
@@ -582,6 +611,9 @@ conf_expand_refs(const char *text,
 			continue;
 		}
 		if (*p == '{' || *p == '(') {
+			/* Unclosed: what follows has no structure to scan. */
+			if (unclosed != NULL && unclosed[p - text])
+				break;
 			p++;
 			while (isspace((unsigned char)*p))
 				p++;
@@ -591,6 +623,7 @@ conf_expand_refs(const char *text,
 		if (p > name)
 			fn(name, (size_t)(p - name), ctx);
 	}
+	free(unclosed);
 }
 
 /* Parse "N[.N[.N]]" into three numbers; -1 if malformed. */

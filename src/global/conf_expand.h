@@ -53,7 +53,9 @@ int conf_expand(const struct conf_expand_ops *ops, const char *name,
 /*
  * Call fn for every name that text references as $name, ${name...} or
  * $(name...), including those inside conditional branches and expressions
- * (whether or not they would be chosen). Syntax errors are ignored.
+ * (whether or not they would be chosen). Other syntax errors are ignored,
+ * but a "${" or "$(" that is never closed ends the scan: like Postfix,
+ * which calls it a truncated reference, nothing from there on counts.
  */
 void conf_expand_refs(const char *text,
 		      void (*fn)(const char *name, size_t len, void *ctx),

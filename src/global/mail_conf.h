@@ -41,9 +41,10 @@ struct mail_conf;
  * N: missing '=' after attribute name: \"text\"", "... missing attribute
  * name: ..."). Returns NULL with err set. As in Postfix, a first line that
  * starts with white space is skipped with a warning ("DIR/main.cf: logical
- * line must not start with whitespace: \"text\"", see line_reader.h). Names are case-sensitive; the
- * last assignment wins, with a warning as Postfix gives ("DIR/main.cf,
- * line N: overriding earlier entry: name=old value"). A directory other
+ * line must not start with whitespace: \"text\"", see line_reader.h).
+ * Names are case-sensitive; the last assignment wins, with a warning as
+ * Postfix gives ("DIR/main.cf, line N: overriding earlier entry: name=old
+ * value"). A directory other
  * than MAIL_CONF_DEFAULT_DIR is recorded as config_directory = DIR before
  * main.cf is read, as Postfix does (main.cf may still override it).
  */
@@ -95,7 +96,8 @@ int mail_conf_expand(struct mail_conf *conf, const char *text,
 		     struct strbuf *out, struct err *err);
 
 /* Log "DIR/main.cf: undefined parameter: NAME" for each undefined $NAME
- * met while expanding (postconf does; daemons stay quiet). */
+ * met while expanding (off by default). postconf does not use this: it
+ * warns once per reference, as Postfix does, through conf_check.h. */
 void mail_conf_warn_undefined(struct mail_conf *conf, bool want);
 
 /*

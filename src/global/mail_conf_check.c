@@ -121,7 +121,8 @@ mail_conf_warn_unused(const char *file, const char *name, const char *value)
 	const char *suggestion;
 
 	if (param_is_postfix_name(name))
-		log_warning("%s: parameter %s is not supported yet", file, name);
+		log_warning("%s: parameter %s is not supported yet", file,
+			    name);
 	else if ((suggestion = mail_conf_suggest_name(name)) != NULL)
 		log_warning("%s: unknown parameter: %s=%s (did you mean %s?)",
 			    file, name, value, suggestion);

@@ -473,6 +473,13 @@ add_line(struct master_conf *conf, const char *line, int lineno, int flags,
 	return 0;
 }
 
+/* As Postfix does, an indented first line is skipped with a warning. */
+static void
+note_skipped(void *ctx, const char *warning)
+{
+	argv_add(ctx, warning);
+}
+
 struct master_conf *
 master_conf_read(FILE *fp, const char *name, int flags, struct err *err)
 {
@@ -484,6 +491,7 @@ master_conf_read(FILE *fp, const char *name, int flags, struct err *err)
 
 	conf->path = xstrdup(name);
 	conf->warnings = argv_create();
+	line_reader_skip_leading_space(lr, note_skipped, conf->warnings);
 	strbuf_init(&line, LINE_READER_MAX_LOGICAL);
 	while ((ret = line_reader_next(lr, &line, err)) > 0) {
 		int lineno = line_reader_lineno(lr);
@@ -605,24 +613,13 @@ is_word_in(const char *word, const char *const *list)
 	return false;
 }
 
-/*
- * Postfix declares these as ordinary parameters with defaults of their own
- * (2 and 1), whether or not master.cf has a "local" service.
- */
-static const char *const builtin_names[] = {
-	"local_destination_concurrency_limit",
-	"local_destination_recipient_limit",
-	NULL,
-};
-
 static void
 derive_one(const char *service, const char *suffix, const char *def,
 	   master_param_fn *fn, void *ctx)
 {
 	char *name = xasprintf("%s_%s", service, suffix);
 
-	if (!is_word_in(name, builtin_names))
-		fn(name, def, ctx);
+	fn(name, def, ctx);
 	free(name);
 }
 

@@ -95,7 +95,10 @@ struct master_conf {
 	/*
 	 * Problems that did not fail the load, "FILE, line N: reason":
 	 * duplicate entries always; without MASTER_CONF_STRICT also unknown
-	 * types, malformed -o arguments and private inet services.
+	 * types, malformed -o arguments and private inet services. Also, in
+	 * Postfix's words, a first line that starts with white space, which
+	 * is skipped: "FILE: logical line must not start with whitespace:
+	 * \"text\"" (see line_reader.h).
 	 */
 	struct argv *warnings;
 };
@@ -154,9 +157,8 @@ struct argv *master_conf_service_names(const struct master_conf *conf);
  * NAME_destination_concurrency_limit and friends, pipe and spawn get
  * NAME_time_limit. Calls fn(name, default, ctx) for each, in file order;
  * names may repeat when two entries share a name, and may also be declared
- * parameters (the declared default then wins; callers check). Postfix's
- * built-in local_destination_concurrency_limit and
- * local_destination_recipient_limit are never reported.
+ * parameters (the declared default then wins, as with a "local" service's
+ * local_destination_concurrency_limit; callers check).
  */
 typedef void master_param_fn(const char *name, const char *default_value,
 			     void *ctx);

@@ -7,8 +7,8 @@
  *     postconf -c DIR -d | cut -d' ' -f1 | LC_ALL=C sort
  * where DIR holds an empty main.cf and no master.cf, so that per-transport
  * names derived from master.cf services ("relay_destination_rate_delay")
- * are left out: mail_conf_check_names derives those from the services it
- * is given. The list is kept in strcmp order for binary search. The second list
+ * are left out: mail_conf_check_names is given those (conf_check.c gets
+ * them from master_conf_derived_params). The list is kept in strcmp order for binary search. The second list
  * holds the older names that Postfix 3.7 defaults still refer to ($virtual_maps
  * in virtual_alias_maps, ...), so a main.cf that sets them is still valid.
  */

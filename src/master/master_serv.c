@@ -346,6 +346,13 @@ entries_free(struct entries *entries)
 }
 
 static void
+warn_skipped_line(void *ctx, const char *warning)
+{
+	(void)ctx;
+	log_warning("%s", warning);
+}
+
+static void
 read_entries(const char *file, struct entries *entries)
 {
 	struct line_reader *lr;
@@ -357,6 +364,7 @@ read_entries(const char *file, struct entries *entries)
 		log_error("%s", err.text);
 		return;
 	}
+	line_reader_skip_leading_space(lr, warn_skipped_line, NULL);
 	strbuf_init(&line, LINE_READER_MAX_LOGICAL);
 	while ((ret = line_reader_next(lr, &line, &err)) > 0) {
 		struct master_service ms = { 0 };

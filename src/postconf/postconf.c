@@ -3,7 +3,8 @@
  *
  * Parses the command line the way Postfix's postconf does, loads main.cf
  * and master.cf, checks them as Postfix does (undefined $names, unused or
- * misspelled parameter names) and hands over to postconf_main.c (main.cf
+ * misspelled parameter names, global/conf_check.c; not under -d, which
+ * ignores main.cf's settings) and hands over to postconf_main.c (main.cf
  * parameters), postconf_master.c (-M, -F, -P) or postconf_edit.c (-e, -X,
  * -#). Also holds the output helpers they share (folding for -f). Runs as
  * the invoking user; writes only main.cf, and only under -e, -X or -#.
@@ -17,6 +18,7 @@
 #include "util/mymalloc.h"
 #include "util/strbuf.h"
 
+#include "global/conf_check.h"
 #include "global/mail_conf.h"
 #include "global/mail_params.h"
 #include "global/master_conf.h"
@@ -145,21 +147,24 @@ load_master(struct postconf *pc, bool is_required)
 	free(path);
 }
 
-/* Warn about misspelled, unsupported and unused names (mail_conf.c). */
+/*
+ * Warn about undefined $names and about names nothing reads, as Postfix
+ * does: main.cf names only when main.cf is what is shown.
+ */
 static void
 check_names(struct postconf *pc)
 {
-	struct argv *services = pc->master != NULL
-					? master_conf_service_names(pc->master)
-					: argv_create();
+	int flags = CONF_CHECK_UNDEFINED | CONF_CHECK_MASTER_NAMES;
 
-	mail_conf_check_names(pc->conf, services);
-	argv_destroy(&services);
+	if (pc->mode == PC_MODE_MAIN)
+		flags |= CONF_CHECK_MAIN_NAMES;
+	conf_check_run(pc->conf, pc->master, flags);
 }
 
 /*
  * Expand every main.cf value once, as Postfix does whatever it was asked:
- * a $name that nothing defines is a warning, a syntax error is fatal.
+ * a syntax error is fatal. (Undefined $names are check_names' business:
+ * Postfix warns once per reference, not once per expansion.)
  */
 static void
 check_values(struct postconf *pc)
@@ -168,11 +173,9 @@ check_values(struct postconf *pc)
 	const char *value;
 	struct err err;
 
-	mail_conf_warn_undefined(pc->conf, true);
 	for (size_t i = 0; i < names->count; i++)
 		if (mail_conf_get(pc->conf, names->items[i], &value, &err) < 0)
 			log_fatal("%s: %s", mail_conf_path(pc->conf), err.text);
-	mail_conf_warn_undefined(pc->conf, false);
 	argv_destroy(&names);
 }
 
@@ -363,8 +366,11 @@ run(struct postconf *pc, char **args)
 		return;
 	}
 	load_master(pc, pc->mode != PC_MODE_MAIN);
-	check_values(pc);
-	check_names(pc);
+	/* Also makes main.cf names that master.cf uses user-defined ones. */
+	if (!pc->want_defaults) {
+		check_values(pc);
+		check_names(pc);
+	}
 	if (pc->mode == PC_MODE_MAIN)
 		pc_show_main(pc, args);
 	else

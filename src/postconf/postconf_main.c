@@ -17,7 +17,6 @@
 #include "util/log.h"
 #include "util/mymalloc.h"
 
-#include "global/conf_expand.h"
 #include "global/mail_conf.h"
 #include "global/mail_params.h"
 #include "global/master_conf.h"
@@ -64,35 +63,10 @@ add_derived(const char *name, const char *default_value, void *ctx)
 		add_known(ctx, name, KIND_DERIVED, default_value);
 }
 
-static void
-add_ref(const char *name, size_t len, void *ctx)
-{
-	char *copy = xstrndup(name, len);
-
-	htable_insert(ctx, copy, NULL);
-	free(copy);
-}
-
-/* Names that master.cf -o values refer to as $name. */
-static struct htable *
-master_refs(const struct postconf *pc)
-{
-	struct htable *refs = htable_create(64);
-
-	for (size_t i = 0; pc->master != NULL && i < pc->master->count; i++) {
-		const struct master_service *svc = &pc->master->services[i];
-
-		for (size_t j = 0; j < svc->opt_count; j++)
-			conf_expand_refs(svc->opts[j].value, add_ref, refs);
-	}
-	return refs;
-}
-
 /* Names main.cf sets that are not declared or derived. */
 static void
 add_set_names(struct postconf *pc, struct htable *table)
 {
-	struct htable *refs = master_refs(pc);
 	struct argv *names = mail_conf_names(pc->conf);
 
 	for (size_t i = 0; i < names->count; i++) {
@@ -100,14 +74,13 @@ add_set_names(struct postconf *pc, struct htable *table)
 
 		if (htable_locate(table, name) != NULL)
 			continue;
-		if (mail_conf_is_user_param(pc->conf, name) ||
-		    htable_locate(refs, name) != NULL)
+		/* Also referred to by master.cf: conf_check_add_master_refs. */
+		if (mail_conf_is_user_param(pc->conf, name))
 			add_known(table, name, KIND_USER, NULL);
 		else if (param_is_postfix_name(name))
 			add_known(table, name, KIND_UNSUPPORTED, NULL);
 	}
 	argv_destroy(&names);
-	htable_destroy(&refs, NULL);
 }
 
 static struct htable *

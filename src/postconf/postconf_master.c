@@ -374,7 +374,9 @@ print_settings(const struct postconf *pc, const struct master_service *svc,
 {
 	struct htable *settings = entry_settings(svc);
 	struct htable_entry **entries = htable_entries(settings, true);
-	struct mail_conf *conf = pc->want_expand ? service_conf(pc, svc) : NULL;
+	struct mail_conf *conf = pc->want_expand && svc->opt_count > 0
+					 ? service_conf(pc, svc)
+					 : NULL;
 	bool is_found = false;
 
 	for (size_t i = 0; entries[i] != NULL; i++) {

@@ -213,6 +213,7 @@ main(int argc, char **argv)
 	struct postfix_cmd cmd = { 0 };
 	const char *config_dir = getenv("MAIL_CONFIG");
 	struct err err;
+	int status;
 	int ch;
 
 	maillog_early("postfix");
@@ -245,5 +246,8 @@ main(int argc, char **argv)
 		log_debug("chdir %s: %s",
 			  mail_conf_str(cmd.conf, "queue_directory"),
 			  strerror(errno));
-	return dispatch(&cmd, argv[optind]);
+	status = dispatch(&cmd, argv[optind]);
+	mail_conf_destroy(&cmd.conf);
+	free(cmd.master_path);
+	return status;
 }

@@ -5,7 +5,8 @@
  * of global/mail_queue.c. As root, owners are root, mail_owner and
  * setgid_group; as an ordinary user every directory belongs to that user
  * (an unprivileged instance). Then reads main.cf and master.cf the way the
- * daemons will, so a broken file is reported before anything starts.
+ * daemons will, so a broken file is reported before anything starts, and
+ * warns about what Postfix's postconf warns about (global/conf_check.c).
  */
 #include <errno.h>
 #include <grp.h>
@@ -16,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "global/conf_check.h"
 #include "global/mail_queue.h"
 #include "global/master_conf.h"
 #include "postfix/postfix.h"
@@ -123,7 +125,6 @@ check_master_cf(struct mail_conf *conf)
 {
 	char *path = xasprintf("%s/master.cf", mail_conf_dir(conf));
 	struct master_conf *mc;
-	struct argv *names;
 	struct err err;
 
 	mc = master_conf_load(path, 0, &err);
@@ -134,9 +135,7 @@ check_master_cf(struct mail_conf *conf)
 	}
 	for (size_t i = 0; i < mc->warnings->count; i++)
 		log_warning("%s", mc->warnings->items[i]);
-	names = master_conf_service_names(mc);
-	mail_conf_check_names(conf, names);
-	argv_destroy(&names);
+	conf_check_run(conf, mc, CONF_CHECK_ALL);
 	master_conf_destroy(&mc);
 	return 0;
 }

@@ -129,6 +129,37 @@ def test_derived_parameters_from_master_cf(real):
     assert "unknown parameter" not in proc.stderr
 
 
+def test_derived_parameters_for_every_kind_of_command(confdir):
+    # Recorded from Postfix 3.7 on master-commands.cf with an empty main.cf.
+    shutil.copy(GOLDEN / "master-commands.cf", confdir.master_cf)
+    expected = parse_listing(golden("derived-commands.golden"))
+    builtin = parse_listing((DATA / "postconf-d.txt").read_text())
+    for flags in (["-d"], []):
+        ours = parse_listing(ok(confdir, *flags))
+        derived = {name: value for name, value in ours.items()
+                   if name not in builtin}
+        assert derived == expected
+
+
+def test_local_service_keeps_builtin_local_limits(real):
+    """A "local" service brings local_destination_concurrency_limit and
+    local_destination_recipient_limit, but Postfix declares both with
+    defaults of their own (2 and 1), which win."""
+    builtin = parse_listing((DATA / "postconf-d.txt").read_text())
+    names = ["local_destination_concurrency_limit",
+             "local_destination_recipient_limit"]
+    expected = {name: builtin[name] for name in names}
+    assert expected == {names[0]: "2", names[1]: "1"}
+    assert parse_listing(ok(real, "-d", *names)) == expected
+    assert parse_listing(ok(real, *names)) == expected
+    # And every name the services bring has Postfix's value in the plain
+    # listing too (main.cf sets relay_destination_concurrency_limit).
+    full = parse_listing(golden("all.golden", real))
+    ours = parse_listing(ok(real))
+    for name in [*parse_listing(golden("derived.golden")), *names]:
+        assert ours.get(name) == full[name], name
+
+
 def test_machine_dependent_defaults(confdir):
     ours = parse_listing(ok(confdir, "-d", "myhostname", "mydomain",
                             "mynetworks", "process_id"))
@@ -329,6 +360,167 @@ def test_undefined_parameter_warning(confdir):
     assert proc.stdout.endswith("myorigin = $no_such_thing\n")
     assert (f"postconf: warning: {confdir}/main.cf: undefined parameter: "
             "no_such_thing") in proc.stderr
+
+
+# ---- warnings about main.cf and master.cf together ------------------------
+
+def warnings(stderr):
+    """The warning lines, without "not supported yet" ones (which depend on
+    what Postern implements) and in sorted order (Postfix's is hash order)."""
+    lines = [line for line in stderr.splitlines()
+             if "is not supported yet" not in line]
+    assert all(line.startswith("postconf: warning: ") for line in lines), \
+        stderr
+    return sorted(line[len("postconf: warning: "):] for line in lines)
+
+
+def test_realistic_configuration_draws_no_warnings(real):
+    # Postfix 3.7 prints nothing to stderr for these files: in particular
+    # mua_client_restrictions is used by master.cf's submission service.
+    for flags in (["-n"], [], ["-M"], ["-P"], ["-x", "myorigin"]):
+        proc = postconf(real, *flags)
+        assert proc.returncode == 0
+        assert warnings(proc.stderr) == [], flags
+
+
+CHECK_MAIN_CF = """\
+myorigin = $nosuch_main
+foo = $bar_undef
+unusedx = 1
+mua_client_restrictions = permit
+"""
+
+CHECK_MASTER_CF = """\
+smtp inet n - y - - smtpd -o syslog_name=$mua_client_restrictions -o a=b
+  -o x=$undef_in_master -o mail_name=${also_undef?x}
+relay unix - - y - - smtp -o syslog_name=postfix/$service_name
+"""
+
+# Recorded from Postfix 3.7's postconf on the files above.
+CHECK_UNDEFINED = [
+    "@/main.cf: undefined parameter: bar_undef",
+    "@/main.cf: undefined parameter: nosuch_main",
+    "@/master.cf: undefined parameter: also_undef",
+    "@/master.cf: undefined parameter: undef_in_master",
+]
+CHECK_MAIN_UNUSED = [
+    "@/main.cf: unused parameter: foo=$bar_undef",
+    "@/main.cf: unused parameter: unusedx=1",
+]
+CHECK_MASTER_UNUSED = [
+    "@/master.cf: unused parameter: a=b",
+    "@/master.cf: unused parameter: x=$undef_in_master",
+]
+
+
+def expected_warnings(confdir, *groups):
+    return sorted(line.replace("@", str(confdir))
+                  for group in groups for line in group)
+
+
+@pytest.mark.parametrize("flags", [[], ["-n"], ["-x"], ["-nx"], ["myorigin"],
+                                   ["-h", "myorigin"]])
+def test_undefined_and_unused_warnings(confdir, flags):
+    confdir.write_main(CHECK_MAIN_CF)
+    confdir.write_master(CHECK_MASTER_CF)
+    proc = postconf(confdir, *flags)
+    assert proc.returncode == 0
+    assert warnings(proc.stderr) == expected_warnings(
+        confdir, CHECK_UNDEFINED, CHECK_MAIN_UNUSED, CHECK_MASTER_UNUSED)
+
+
+@pytest.mark.parametrize("flags", [["-M"], ["-Mx"], ["-P"], ["-Px"], ["-F"]])
+def test_master_modes_leave_main_cf_names_alone(confdir, flags):
+    confdir.write_main(CHECK_MAIN_CF)
+    confdir.write_master(CHECK_MASTER_CF)
+    proc = postconf(confdir, *flags)
+    assert proc.returncode == 0
+    assert warnings(proc.stderr) == expected_warnings(
+        confdir, CHECK_UNDEFINED, CHECK_MASTER_UNUSED)
+
+
+def test_defaults_ignore_the_settings(confdir):
+    # postconf -d does not look at what main.cf and master.cf set.
+    confdir.write_main(CHECK_MAIN_CF + "myhostname = ${broken\n")
+    confdir.write_master(CHECK_MASTER_CF)
+    proc = postconf(confdir, "-d", "myorigin")
+    assert proc.returncode == 0
+    assert proc.stdout == "myorigin = $myhostname\n"
+    assert proc.stderr == ""
+
+
+def test_undefined_warning_per_reference(confdir):
+    confdir.write_main("myorigin = $dup $dup ${dup} $(dup)\n"
+                       "mail_name = ${cond?$in_branch} $$escaped\n")
+    proc = postconf(confdir, "-n")
+    where = f"{confdir}/main.cf: undefined parameter:"
+    assert warnings(proc.stderr) == sorted(
+        [f"{where} dup"] * 4 + [f"{where} cond", f"{where} in_branch"])
+
+
+def test_master_cf_scope_of_settings(confdir):
+    confdir.write_main("x = $m1\n")
+    confdir.write_master(
+        "smtp inet n - y - - smtpd -o a=b -o c=$a -o m1=1 -o o2=$other\n"
+        "sub inet n - y - - smtpd -o other=3\n"
+        "relay unix - - y - - smtp -o x=$relay_destination_rate_delay\n"
+        "  -o relay_time_limit=1 -o smtp_destination_rate_delay=1\n")
+    proc = postconf(confdir, "-n")
+    # Recorded from Postfix 3.7: -o names are read only by main.cf values
+    # and by the same service; only pipe and spawn bring NAME_time_limit.
+    assert warnings(proc.stderr) == expected_warnings(confdir, [
+        "@/master.cf: undefined parameter: other",
+        "@/main.cf: unused parameter: x=$m1",
+        "@/master.cf: unused parameter: c=$a",
+        "@/master.cf: unused parameter: o2=$other",
+        "@/master.cf: unused parameter: other=3",
+        "@/master.cf: unused parameter: x=$relay_destination_rate_delay",
+        "@/master.cf: unused parameter: relay_time_limit=1",
+        "@/master.cf: unused parameter: smtp_destination_rate_delay=1",
+    ])
+
+
+def test_misspelled_master_cf_setting(confdir):
+    confdir.write_master("smtp inet n - y - - smtpd -o myhostnme=a\n")
+    proc = postconf(confdir, "-M")
+    # Postfix: "unused parameter: myhostnme=a"; Postern names the likely
+    # intended parameter, as it does for main.cf.
+    assert warnings(proc.stderr) == [
+        f"{confdir}/master.cf: unknown parameter: myhostnme=a "
+        "(did you mean myhostname?)"]
+
+
+# ---- an indented first line --------------------------------------------------
+
+@pytest.mark.parametrize("text,quoted", [
+    ("  myorigin = a.example\n  cont\nmydomain = b.example\n",
+     "  myorigin = a.example  cont"),
+    ("# c\n\n\tmyorigin = a.example.very.long.name\nmydomain = b.example\n",
+     "?myorigin = a.example.very.lon..."),
+])
+def test_indented_first_line_of_main_cf(confdir, text, quoted):
+    confdir.write_main(text)
+    proc = postconf(confdir, "-n")
+    assert proc.returncode == 0
+    assert proc.stdout == (f"config_directory = {confdir}\n"
+                           "mydomain = b.example\n")
+    # Postfix prints it several times (it reads main.cf more than once).
+    assert set(proc.stderr.splitlines()) == {
+        f"postconf: warning: {confdir}/main.cf: logical line must not "
+        f'start with whitespace: "{quoted}"'}
+
+
+def test_indented_first_line_of_master_cf(confdir):
+    confdir.write_master("  smtp inet n - y - - smtpd\n  -o a=b\n# c\n"
+                         "pickup unix n - y 60 1 pickup\n")
+    for flags in (["-M"], ["-n"]):
+        proc = postconf(confdir, *flags)
+        assert proc.returncode == 0
+        assert proc.stderr == (
+            f"postconf: warning: {confdir}/master.cf: logical line must not "
+            'start with whitespace: "  smtp inet n - y - - smtpd  -..."\n')
+    assert ok(confdir, "-M") == ("pickup     unix  n       -       y       "
+                                 "60      1       pickup\n")
 
 
 @pytest.mark.parametrize("flags,message", [

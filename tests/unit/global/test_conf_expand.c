@@ -627,7 +627,8 @@ test_engine_refs(void **state)
 		{"$a $b_1.x", "a|b_1|"},
 		{"${ c } $(d) $$e $", "c|d|"},
 		{"${f?{$g}:{$h}} ${{$i} == {$j} ? {$k}}", "f|g|h|i|j|k|"},
-		{"${l", "l|"},
+		{"${l", ""},
+		{"$a ${b?$c} $(d $e", "a|b|c|"},
 		{"$-x ${} $( )", ""},
 	};
 	struct strbuf sb;

@@ -233,8 +233,6 @@ test_load_errors(void **state)
 		 "line 1: missing '=' after attribute name: \"my name = x\""},
 		{"a = 1\nb\n  = 2\nc\n", 0,
 		 "line 4: missing '=' after attribute name: \"c\""},
-		{" myhostname = a\n", 0,
-		 "line 1: logical line must not start with white space"},
 		{"a = 1\nb = x\0y\n", 12, "line 2: NUL byte in text"},
 	};
 	struct fixture *fx = *state;
@@ -249,6 +247,57 @@ test_load_errors(void **state)
 		assert_null(mail_conf_load(fx->dir, &err));
 		assert_string_equal(err.text, expect);
 		free(expect);
+	}
+}
+
+/* As Postfix: an indented first line is skipped with a warning. */
+static void
+test_load_skips_indented_line(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *quoted; /* in the warning (recorded from Postfix) */
+		int lineno;         /* of mydomain */
+	} cases[] = {
+		{"  myorigin = a.example\n  cont\nmydomain = b.example\n",
+		 "  myorigin = a.example  cont", 3},
+		{"# c\n\n\tmyorigin = a\n  # c\n  cont\t\n"
+		 "mydomain = b.example\n",
+		 "?myorigin = a  cont?", 6},
+		{"  a = b   \n  \nmydomain = b.example\n", "  a = b   ", 3},
+		{"  myorigin = a.example.very.long.name\nmydomain = b.example",
+		 "  myorigin = a.example.very.lo...", 2},
+		{"  myorigin = a.example.very.l\nmydomain = b.example",
+		 "  myorigin = a.example.very.l", 2},
+	};
+	struct fixture *fx = *state;
+	struct capture cap;
+	struct err err;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mail_conf *conf;
+		struct argv *names;
+		char *log, *expect;
+
+		capture_start(&cap);
+		conf = load_text(fx, cases[i].text, &err);
+		log = capture_end(&cap);
+		assert_non_null(conf);
+		names = mail_conf_names(conf);
+		assert_int_equal(names->count, 2);
+		assert_string_equal(names->items[1], "mydomain");
+		assert_string_equal(mail_conf_raw(conf, "mydomain"),
+				    "b.example");
+		assert_int_equal(mail_conf_lineno(conf, "mydomain"),
+				 cases[i].lineno);
+		expect = xasprintf("postern: warning: %s: logical line must "
+				   "not start with whitespace: \"%s\"\n",
+				   fx->path, cases[i].quoted);
+		assert_string_equal(log, expect);
+		free(expect);
+		free(log);
+		argv_destroy(&names);
+		mail_conf_destroy(&conf);
 	}
 }
 
@@ -343,6 +392,8 @@ test_load_stream_in_pieces(void **state)
 		{"a = 1\nbad line\n",
 		 "error: /cfg/main.cf, line 2: missing '=' after attribute "
 		 "name: \"bad line\""},
+		{"  x = 1\n  y\n\na = 2\n  3\n",
+		 "config_directory=/cfg;a=2 3;"},
 	};
 	static const size_t chunks[] = {1, 2, 3, 5, 7, 4096};
 
@@ -811,7 +862,11 @@ test_check_names(void **state)
 {
 	struct fixture *fx = *state;
 	struct mail_conf *conf;
-	struct argv *services = argv_split("smtp relay mypipe", " ");
+	/* What master.cf's services bring (see test_conf_check.c). */
+	struct argv *derived = argv_split("relay_destination_concurrency_limit "
+					  "relay_destination_rate_delay "
+					  "mypipe_time_limit",
+					  " ");
 	struct capture cap;
 	struct err err;
 	char *log, *expect;
@@ -837,7 +892,7 @@ test_check_names(void **state)
 	assert_non_null(conf);
 	mail_conf_set(conf, "set_by_option", "x");
 	capture_start(&cap);
-	mail_conf_check_names(conf, services);
+	mail_conf_check_names(conf, derived);
 	log = capture_end(&cap);
 	expect = with_dir(
 	    fx, "postern: warning: @/main.cf: unknown parameter: myhostnam=foo "
@@ -861,7 +916,7 @@ test_check_names(void **state)
 	free(expect);
 	free(log);
 
-	/* Without services, per-transport names are unknown too. */
+	/* Without services, per-transport names are unused too. */
 	capture_start(&cap);
 	mail_conf_check_names(conf, NULL);
 	log = capture_end(&cap);
@@ -870,8 +925,83 @@ test_check_names(void **state)
 	assert_non_null(strstr(log, "unused parameter: "
 				    "mypipe_time_limit=10s\n"));
 	free(log);
-	argv_destroy(&services);
+	argv_destroy(&derived);
 	mail_conf_destroy(&conf);
+}
+
+/* Names that only master.cf's -o values use are used. */
+static void
+test_check_names_master_refs(void **state)
+{
+	struct fixture *fx = *state;
+	struct mail_conf *conf;
+	struct capture cap;
+	struct err err;
+	char *log, *expect;
+
+	conf = load_text(fx,
+			 "mua_client_restrictions = permit_sasl_authenticated\n"
+			 "mua_sender_restrictions = reject\n"
+			 "unused_one = 1\n",
+			 &err);
+	assert_non_null(conf);
+	assert_false(mail_conf_is_user_param(conf, "mua_client_restrictions"));
+	mail_conf_add_refs(conf, "$mua_client_restrictions");
+	mail_conf_add_refs(conf, "${mua_sender_restrictions?x} $$unused_one");
+	/* The record survives changes that forget expansions. */
+	mail_conf_set(conf, "myhostname", "x");
+	assert_true(mail_conf_is_referenced(conf, "mua_client_restrictions"));
+	assert_true(mail_conf_is_user_param(conf, "mua_client_restrictions"));
+	assert_true(mail_conf_is_user_param(conf, "mua_sender_restrictions"));
+	assert_false(mail_conf_is_referenced(conf, "unused_one"));
+	capture_start(&cap);
+	mail_conf_check_names(conf, NULL);
+	log = capture_end(&cap);
+	expect = with_dir(fx, "postern: warning: @/main.cf: unused parameter: "
+			      "unused_one=1\n");
+	assert_string_equal(log, expect);
+	free(expect);
+	free(log);
+	mail_conf_destroy(&conf);
+}
+
+static void
+test_is_known(void **state)
+{
+	struct mail_conf *conf = mail_conf_create("/cfg");
+
+	(void)state;
+	mail_conf_set(conf, "user_thing", "1");
+	assert_true(mail_conf_is_known(conf, "user_thing"));
+	assert_true(mail_conf_is_known(conf, "myhostname"));
+	/* Postfix knows these, so nothing calls them undefined. */
+	assert_true(mail_conf_is_known(conf, "relayhost"));
+	assert_true(mail_conf_is_known(conf, "virtual_maps"));
+	assert_false(mail_conf_is_known(conf, "no_such_thing"));
+	assert_false(mail_conf_is_known(conf, "relay_time_limit"));
+	mail_conf_destroy(&conf);
+}
+
+/* The same warnings for any file (master.cf's -o names use it). */
+static void
+test_warn_unused(void **state)
+{
+	struct capture cap;
+	char *log;
+
+	(void)state;
+	capture_start(&cap);
+	mail_conf_warn_unused("/x/master.cf", "lmtp_sasl_auth_enable", "yes");
+	mail_conf_warn_unused("/x/master.cf", "myhostnme", "a.example");
+	mail_conf_warn_unused("/x/master.cf", "a", "b");
+	log = capture_end(&cap);
+	assert_string_equal(
+	    log, "postern: warning: /x/master.cf: parameter "
+		 "lmtp_sasl_auth_enable is not supported yet\n"
+		 "postern: warning: /x/master.cf: unknown parameter: "
+		 "myhostnme=a.example (did you mean myhostname?)\n"
+		 "postern: warning: /x/master.cf: unused parameter: a=b\n");
+	free(log);
 }
 
 static void
@@ -983,6 +1113,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_load_order_and_lines, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_load_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_skips_indented_line,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_long_line, setup,
 						teardown),
 		cmocka_unit_test(test_load_stream_in_pieces),
@@ -999,6 +1131,10 @@ main(void)
 		cmocka_unit_test(test_parse_time),
 		cmocka_unit_test(test_parse_bool),
 		cmocka_unit_test_setup_teardown(test_check_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check_names_master_refs,
+						setup, teardown),
+		cmocka_unit_test(test_is_known),
+		cmocka_unit_test(test_warn_unused),
 		cmocka_unit_test(test_user_params),
 		cmocka_unit_test(test_suggest_name),
 		cmocka_unit_test(test_edit_distance),

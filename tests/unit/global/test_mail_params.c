@@ -148,8 +148,11 @@ struct golden {
 
 /* Postfix 3.7.11 `postconf -d`, for every static default we declare. */
 static const struct golden golden_defaults[] = {
+	{"access_map_defer_code", "450"},
+	{"access_map_reject_code", "554"},
 	{"alias_database", "hash:/etc/aliases"},
 	{"alias_maps", "hash:/etc/aliases, nis:mail.aliases"},
+	{"always_add_missing_headers", "no"},
 	{"append_dot_mydomain",
 	 "${{$compatibility_level} <level {1} ? {yes} : {no}}"},
 	{"biff", "yes"},
@@ -162,10 +165,15 @@ static const struct golden golden_defaults[] = {
 	{"default_database_type", "hash"},
 	{"default_privs", "nobody"},
 	{"default_process_limit", "100"},
+	{"double_bounce_sender", "double-bounce"},
+	{"duplicate_filter_limit", "1000"},
 	{"enable_long_queue_ids", "no"},
 	{"export_environment", "TZ MAIL_CONFIG LANG"},
 	{"hash_queue_depth", "1"},
 	{"hash_queue_names", "deferred, defer"},
+	{"header_from_format", "standard"},
+	{"header_size_limit", "102400"},
+	{"hopcount_limit", "50"},
 	{"html_directory", "/usr/share/doc/postfix/html"},
 	{"import_environment",
 	 "MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ XAUTHORITY DISPLAY LANG=C "
@@ -176,6 +184,8 @@ static const struct golden golden_defaults[] = {
 	{"ipc_timeout", "3600s"},
 	{"line_length_limit", "2048"},
 	{"lmdb_map_size", "16777216"},
+	{"local_destination_concurrency_limit", "2"},
+	{"local_destination_recipient_limit", "1"},
 	{"mail_name", "Postfix"},
 	{"mail_owner", "postfix"},
 	{"mail_version", "3.7.11"},
@@ -209,6 +219,7 @@ static const struct golden golden_defaults[] = {
 	{"queue_directory", "/var/spool/postfix"},
 	{"queue_minfree", "0"},
 	{"readme_directory", "/usr/share/doc/postfix"},
+	{"recipient_delimiter", ""},
 	{"relay_domains",
 	 "${{$compatibility_level} <level {2} ? {$mydestination} : {}}"},
 	{"sample_directory", "/etc/postfix"},
@@ -217,12 +228,14 @@ static const struct golden golden_defaults[] = {
 	{"service_throttle_time", "60s"},
 	{"setgid_group", "postdrop"},
 	{"shlib_directory", "/usr/lib/postfix"},
+	{"smtpd_null_access_lookup_key", "<>"},
 	{"smtpd_relay_restrictions",
 	 "${{$compatibility_level} <level {1} ? {} : {permit_mynetworks, "
 	 "permit_sasl_authenticated, defer_unauth_destination}}"},
 	{"smtputf8_enable", "${{$compatibility_level} <level {1} ? {no} : {yes}}"},
 	{"syslog_facility", "mail"},
 	{"syslog_name", "${multi_instance_name?{$multi_instance_name}:{postfix}}"},
+	{"undisclosed_recipients_header", ""},
 };
 
 static void

@@ -419,8 +419,8 @@ test_derived_params(void **state)
 			 0, &err);
 	assert_non_null(conf);
 	master_conf_derived_params(conf, collect, params);
-	/* Two local_* names are Postfix built-ins, not derived. */
-	assert_int_equal(params->count, 17 + 1 + 16 + 14);
+	/* A "local" service brings all 16 (two are also declared). */
+	assert_int_equal(params->count, 17 + 1 + 16 + 16);
 	assert_string_equal(params->items[0],
 			    "b_delivery_slot_cost=$default_delivery_slot_cost");
 	assert_string_equal(params->items[10],
@@ -431,9 +431,19 @@ test_derived_params(void **state)
 	assert_string_equal(params->items[22],
 			    "f_destination_concurrency_limit="
 			    "$default_destination_concurrency_limit");
+	assert_string_equal(params->items[37],
+			    "local_destination_concurrency_failed_cohort_"
+			    "limit=$default_destination_concurrency_failed_"
+			    "cohort_limit");
 	assert_string_equal(params->items[38],
-			    "local_destination_concurrency_negative_feedback="
-			    "$default_destination_concurrency_negative_feedback");
+			    "local_destination_concurrency_limit="
+			    "$default_destination_concurrency_limit");
+	assert_string_equal(params->items[41],
+			    "local_destination_rate_delay="
+			    "$default_destination_rate_delay");
+	assert_string_equal(params->items[42],
+			    "local_destination_recipient_limit="
+			    "$default_destination_recipient_limit");
 	argv_destroy(&params);
 	master_conf_destroy(&conf);
 }
@@ -446,8 +456,6 @@ struct file_error_case {
 
 static const struct file_error_case file_error_cases[] = {
 	{"# c\n\nsmtp inet n - y - -\n", 0, "master.cf, line 3: too few fields"},
-	{"  smtp inet n - y - - smtpd\n", 0,
-	 "master.cf, line 1: logical line must not start with white space"},
 	{"smtp inet n - y - - smtpd\nx bogus - - - - - y\n", MASTER_CONF_STRICT,
 	 "master.cf, line 2: unexpected service type: bogus"},
 	{"smtp inet n - y - - smtpd\n  -o\n", MASTER_CONF_STRICT,
@@ -497,6 +505,46 @@ test_lenient_file_keeps_unknown_type(void **state)
 	assert_string_equal(conf->warnings->items[0],
 			    "master.cf, line 2: unexpected service type: bogus");
 	master_conf_destroy(&conf);
+}
+
+/* As Postfix: an indented first line is skipped with a warning. */
+static void
+test_indented_first_line_skipped(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *warning; /* recorded from Postfix 3.7 */
+	} cases[] = {
+		{"  smtp inet n - y - - smtpd\n  -o a=b\n# c\n"
+		 "pickup unix n - y 60 1 pickup\n",
+		 "master.cf: logical line must not start with whitespace: "
+		 "\"  smtp inet n - y - - smtpd  -...\""},
+		{"\n\n  smtp inet n - y - - smtpd -o a=b xxxxxxxx\n"
+		 "pickup unix n - y 60 1 pickup\n",
+		 "master.cf: logical line must not start with whitespace: "
+		 "\"  smtp inet n - y - - smtpd -o...\""},
+		{"\tx\npickup unix n - y 60 1 pickup\n",
+		 "master.cf: logical line must not start with whitespace: "
+		 "\"\tx\""},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (int flags = 0; flags <= MASTER_CONF_STRICT;
+		     flags += MASTER_CONF_STRICT) {
+			struct err err;
+			struct master_conf *conf =
+			    read_text(cases[i].text, flags, &err);
+
+			assert_non_null(conf);
+			assert_int_equal(conf->count, 1);
+			assert_string_equal(conf->services[0].name, "pickup");
+			assert_int_equal(conf->warnings->count, 1);
+			assert_string_equal(conf->warnings->items[0],
+					    cases[i].warning);
+			master_conf_destroy(&conf);
+		}
+	}
 }
 
 static void
@@ -655,6 +703,7 @@ main(void)
 		cmocka_unit_test(test_derived_params),
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_lenient_file_keeps_unknown_type),
+		cmocka_unit_test(test_indented_first_line_skipped),
 		cmocka_unit_test(test_too_many_services),
 		cmocka_unit_test(test_too_many_lines),
 		cmocka_unit_test(test_read_in_pieces),

@@ -2,8 +2,9 @@
 # regen.sh - record the golden postconf output in this directory.
 #
 # Runs Debian's Postfix 3.7 postconf (/usr/sbin/postconf) on main.cf and
-# master.cf here, and on an empty configuration, and writes what it prints
-# into the *.golden files and ../postconf-d.txt. Run it by hand, once, on a
+# master.cf here, on master-commands.cf with an empty main.cf, and on an
+# empty configuration, and writes what it prints into the *.golden files
+# and ../postconf-d.txt. Run it by hand, once, on a
 # machine with the postfix package; the tests only read the results. The
 # configuration directory is written as @CONFIG_DIR@, and values that
 # depend on the machine (the defaults of myhostname, mydomain, mynetworks,
@@ -33,6 +34,12 @@ show() { # show NAME ARGS...: postconf ARGS on the real files into NAME.golden
 # Parameters that exist only because of the services in master.cf.
 "$postconf" -c "$work/real" -d 2>/dev/null | sed "$machine" |
 	grep -vxF -f "$here/../postconf-d.txt" >"$here/derived.golden"
+# The same for a master.cf with one service of each kind of command.
+mkdir "$work/commands"
+: >"$work/commands/main.cf"
+cp "$here/master-commands.cf" "$work/commands/master.cf"
+"$postconf" -c "$work/commands" -d 2>/dev/null | sed "$machine" |
+	grep -vxF -f "$here/../postconf-d.txt" >"$here/derived-commands.golden"
 
 show all
 show n -n

@@ -34,8 +34,8 @@ enum item_type {
 struct match_item {
 	enum item_type type;
 	bool is_negated;
-	char *text;        /* ITEM_TEXT: folded pattern */
-	struct dict *dict; /* ITEM_TABLE */
+	char *text;          /* ITEM_TEXT: folded pattern */
+	struct dict *dict;   /* ITEM_TABLE */
 	struct cidr_net net; /* ITEM_NET */
 };
 
@@ -324,16 +324,16 @@ static int
 item_hostaddr(struct match_list *list, const struct match_item *item,
 	      const char *addr, struct err *err)
 {
-	struct cidr_addr bytes;
+	struct cidr_addr key;
 
 	if (item->type == ITEM_TABLE)
 		return table_lookup(list, item->dict, addr, err);
 	if (item->type == ITEM_TEXT)
 		return strcmp(addr, item->text) == 0;
-	if (!cidr_addr_parse(addr, CIDR_FLAG_V4_MAPPED, &bytes))
+	if (!cidr_addr_parse(addr, CIDR_FLAG_V4_MAPPED, &key))
 		return MATCH_LIST_NO_MATCH;
-	return cidr_net_match(&item->net, &bytes) ? MATCH_LIST_MATCH
-						  : MATCH_LIST_NO_MATCH;
+	return cidr_net_match(&item->net, &key) ? MATCH_LIST_MATCH
+						: MATCH_LIST_NO_MATCH;
 }
 
 static int

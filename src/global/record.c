@@ -62,7 +62,8 @@ varint_step(uint8_t byte, size_t index, size_t *len)
 		return -1;
 	*len |= (size_t)(byte & 0x7f) << (7 * index);
 	if (byte & 0x80)
-		return 0;
+		/* The last byte a length may have must end it. */
+		return index == RECORD_HEADER_MAX - 2 ? -1 : 0;
 	if (index > 0 && byte == 0)
 		return -1;
 	return *len <= RECORD_LEN_MAX ? 1 : -1;

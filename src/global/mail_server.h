@@ -62,6 +62,8 @@ typedef void server_trigger_fn(struct server *server, const uint8_t *buf,
 struct service_def {
 	const char *name;
 	enum skel_kind kind;
+	/* SKEL_SINGLE: flags for the client's stream (STREAM_AUTOFLUSH...). */
+	int stream_flags;
 	/* Runs privileged, before chroot and the drop to mail_owner. */
 	server_hook_fn *pre_init;
 	/* Runs as mail_owner, before the first client. */

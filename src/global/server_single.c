@@ -61,7 +61,7 @@ skel_run_single(struct skel *skel)
 		log_fatal("no listening socket: start me from master");
 	while (skel->max_use == 0 || skel->server.use_count < skel->max_use) {
 		int fd = wait_for_client(skel);
-		struct stream *client = stream_open(fd, 0);
+		struct stream *client = stream_open(fd, skel->def->stream_flags);
 
 		skel_notify(skel, MASTER_STAT_TAKEN);
 		alarm((unsigned)skel->daemon_timeout_s);

@@ -507,7 +507,7 @@ test_defaults_and_raw(void **state)
 	(void)state;
 	assert_string_equal(mail_conf_default(conf, "myorigin"), "$myhostname");
 	assert_null(mail_conf_default(conf, "nosuch"));
-	assert_null(mail_conf_default(conf, "smtpd_banner"));
+	assert_null(mail_conf_default(conf, "smtpd_tls_loglevel"));
 	mail_conf_set(conf, "myhostname", "host.example.org");
 	assert_string_equal(mail_conf_default(conf, "mydomain"), "example.org");
 	assert_string_equal(mail_conf_str(conf, "mydestination"),

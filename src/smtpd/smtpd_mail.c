@@ -1,0 +1,552 @@
+/*
+ * smtpd_mail.c - the SMTP mail transaction: MAIL, RCPT, VRFY and DATA.
+ *
+ * The cleanup connection is opened at the first accepted recipient, as
+ * Postfix does with smtpd_delay_open_until_valid_rcpt = yes: a session
+ * that never names a valid recipient costs no queue file, and the queue
+ * ID appears in the log ("QUEUEID: client=...") at the same point as in
+ * Postfix. Sender, client attributes and each accepted recipient are
+ * streamed to cleanup as they come; DATA adds our Received: header and
+ * the unstuffed content. The client hears "250 ... queued as" only when
+ * cleanup_finish says the file is complete and on disk.
+ * Security: addresses and content are untrusted; addresses go through
+ * mail_addr, content through smtp_data (smuggling-proof end of data),
+ * sizes are bounded by message_size_limit.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "util/log.h"
+#include "util/mymalloc.h"
+
+#include "global/header_fix.h"
+#include "global/mail_addr.h"
+#include "global/smtp_data.h"
+
+#include "smtpd/smtpd.h"
+#include "smtpd/smtpd_check.h"
+
+#define REPLY_WRITE_ERROR "451 4.3.0 Error: queue file write error"
+#define REPLY_TOO_BIG "552 5.3.4 Message size exceeds fixed limit"
+
+void
+smtpd_mail_reset(struct smtpd_session *sess)
+{
+	free(sess->sender);
+	sess->sender = NULL;
+	esmtp_param_free(&sess->mail);
+	free(sess->first_rcpt);
+	sess->first_rcpt = NULL;
+	sess->rcpt_count = 0;
+	cleanup_abort(&sess->cleanup);
+	free(sess->queue_id);
+	sess->queue_id = NULL;
+	sess->is_queue_broken = false;
+	sess->data_bytes = 0;
+}
+
+/* "QUEUEID: reject: RCPT from NAME[ADDR]: REPLY; from=<> to=<> ..." */
+static void
+log_reject(const struct smtpd_session *sess, const char *verb,
+	   const char *reply, const char *rcpt)
+{
+	struct strbuf line;
+
+	strbuf_init(&line, STRBUF_UNLIMITED);
+	(void)strbuf_printf(&line, "%s: reject: %s from %s: %s;",
+			    smtpd_queue_label(sess), verb, sess->namaddr,
+			    reply);
+	if (sess->sender != NULL)
+		(void)strbuf_printf(&line, " from=<%s>", sess->sender);
+	if (rcpt != NULL)
+		(void)strbuf_printf(&line, " to=<%s>", rcpt);
+	(void)strbuf_printf(&line, " proto=%s", sess->protocol);
+	if (sess->helo_name != NULL)
+		(void)strbuf_printf(&line, " helo=<%s>", sess->helo_name);
+	log_info("%s", line.data);
+	strbuf_deinit(&line);
+}
+
+static void
+count(struct smtpd_session *sess, enum smtpd_counter counter, bool is_ok)
+{
+	sess->total_count[counter]++;
+	if (is_ok)
+		sess->ok_count[counter]++;
+}
+
+static int
+addr_flags(const struct smtpd_session *sess, bool is_smtputf8)
+{
+	int flags = 0;
+
+	if (sess->conf->is_strict_rfc821)
+		flags |= MAIL_ADDR_FLAG_STRICT_RFC821;
+	if (sess->conf->is_strict_smtputf8)
+		flags |= MAIL_ADDR_FLAG_STRICT_SMTPUTF8;
+	if (is_smtputf8)
+		flags |= MAIL_ADDR_FLAG_SMTPUTF8;
+	return flags;
+}
+
+static int
+esmtp_flags(const struct smtpd_session *sess)
+{
+	return ESMTP_FLAG_DSN |
+	       (sess->conf->is_smtputf8_enabled ? ESMTP_FLAG_SMTPUTF8 : 0);
+}
+
+/* Path and parameters of MAIL/RCPT; replies and returns -1 on error. */
+static int
+parse_path(struct smtpd_session *sess, const char *text,
+	   enum mail_addr_role role, struct mail_addr_path *path,
+	   struct esmtp_params *params)
+{
+	enum esmtp_cmd ecmd =
+		role == MAIL_ADDR_SENDER ? ESMTP_MAIL : ESMTP_RCPT;
+	enum mail_addr_status st;
+	enum esmtp_status est;
+
+	st = mail_addr_parse_path(text, role, addr_flags(sess, false), path,
+				  NULL);
+	if (st != MAIL_ADDR_OK) {
+		smtpd_reply(sess, "%s", mail_addr_reply(st, role));
+		return -1;
+	}
+	est = esmtp_param_parse(path->params, ecmd, esmtp_flags(sess), params);
+	if (est != ESMTP_OK) {
+		struct strbuf reply;
+
+		strbuf_init(&reply, STRBUF_UNLIMITED);
+		esmtp_param_reply(&reply, est, params);
+		smtpd_reply(sess, "%s", reply.data);
+		strbuf_deinit(&reply);
+		return -1;
+	}
+	return 0;
+}
+
+void
+smtpd_mail_cmd(struct smtpd_session *sess, const struct smtp_cmd *cmd)
+{
+	const struct smtpd_conf *conf = sess->conf;
+	struct mail_addr_path path = { 0 };
+	struct esmtp_params params = { 0 };
+	enum mail_addr_status st8 = MAIL_ADDR_OK;
+
+	if (parse_path(sess, cmd->arg, MAIL_ADDR_SENDER, &path, &params) < 0)
+		goto refused;
+	st8 = mail_addr_check_8bit(path.addr, addr_flags(sess, params.smtputf8),
+				   NULL);
+	if (st8 == MAIL_ADDR_ERR_SYNTAX) {
+		smtpd_reply(sess, "%s", mail_addr_reply(st8, MAIL_ADDR_SENDER));
+		goto refused;
+	}
+	if (conf->message_size_limit > 0 && params.has_size &&
+	    params.size > (uint64_t)conf->message_size_limit) {
+		sess->sender = path.addr; /* for the log line only */
+		log_reject(sess, "MAIL", REPLY_TOO_BIG, NULL);
+		sess->sender = NULL;
+		smtpd_reply(sess, REPLY_TOO_BIG);
+		goto refused;
+	}
+	if (st8 != MAIL_ADDR_OK) {
+		smtpd_reply(sess, "%s", mail_addr_reply(st8, MAIL_ADDR_SENDER));
+		goto refused;
+	}
+	sess->sender = path.addr;
+	path.addr = NULL;
+	sess->mail = params;
+	mail_addr_path_free(&path);
+	count(sess, SMTPD_CNT_MAIL, true);
+	smtpd_reply(sess, "250 2.1.0 Ok");
+	return;
+refused:
+	count(sess, SMTPD_CNT_MAIL, false);
+	mail_addr_path_free(&path);
+	esmtp_param_free(&params);
+}
+
+static void
+client_of(const struct smtpd_session *sess, struct smtpd_client *client)
+{
+	client->name = sess->name;
+	client->addr = sess->peer.addr;
+	client->is_sasl_authenticated = false;
+}
+
+/* The named attributes Postfix's smtpd gives cleanup. */
+static int
+send_attrs(struct smtpd_session *sess, struct err *err)
+{
+	const char *helo = sess->helo_name != NULL ? sess->helo_name : "";
+	const char *type = strchr(sess->peer.addr, ':') ? "10" : "2";
+	const char *attrs[][2] = {
+		{ "log_client_name", sess->name },
+		{ "log_client_address", sess->peer.addr },
+		{ "log_client_port", sess->peer.port },
+		{ "log_message_origin", sess->namaddr },
+		{ "log_helo_name", helo },
+		{ "log_protocol_name", sess->protocol },
+		{ "client_name", sess->name },
+		{ "reverse_client_name", sess->name },
+		{ "client_address", sess->peer.addr },
+		{ "client_port", sess->peer.port },
+		{ "server_address", sess->local.addr },
+		{ "server_port", sess->local.port },
+		{ "helo_name", helo },
+		{ "protocol_name", sess->protocol },
+		{ "client_address_type", type },
+	};
+
+	for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
+		if (strcmp(attrs[i][0], "helo_name") == 0 && *helo == 0)
+			continue;
+		if (strcmp(attrs[i][0], "log_helo_name") == 0 && *helo == 0)
+			continue;
+		if (cleanup_attr(sess->cleanup, attrs[i][0], attrs[i][1], err) <
+		    0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+send_envelope(struct smtpd_session *sess, struct err *err)
+{
+	if (cleanup_sender(sess->cleanup, sess->sender, err) < 0 ||
+	    send_attrs(sess, err) < 0)
+		return -1;
+	if (sess->mail.envid != NULL &&
+	    cleanup_attr(sess->cleanup, "envelope_id", sess->mail.envid, err) <
+		    0)
+		return -1;
+	if (sess->mail.ret != ESMTP_RET_NONE &&
+	    cleanup_attr(sess->cleanup, "dsn_ret",
+			 sess->mail.ret == ESMTP_RET_FULL ? "1" : "2", err) < 0)
+		return -1;
+	return 0;
+}
+
+/* Open the cleanup submission at the first good recipient. */
+static int
+queue_open(struct smtpd_session *sess)
+{
+	struct cleanup_result result;
+	struct err err;
+
+	sess->cleanup = cleanup_open(sess->conf->cleanup_path, 0,
+				     sess->conf->ipc_timeout_ms, &result, &err);
+	if (sess->cleanup == NULL) {
+		log_warning("%s: %s", sess->namaddr, err.text);
+		return -1;
+	}
+	sess->queue_id = xstrdup(cleanup_queue_id(sess->cleanup));
+	log_info("%s: client=%s", sess->queue_id, sess->namaddr);
+	if (send_envelope(sess, &err) < 0) {
+		log_warning("%s: %s", sess->queue_id, err.text);
+		cleanup_abort(&sess->cleanup);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+queue_recipient(struct smtpd_session *sess, const char *rcpt,
+		const struct esmtp_params *params)
+{
+	struct strbuf dsn_orcpt;
+	struct err err;
+	int ret;
+
+	if (sess->is_queue_broken)
+		return -1;
+	if (sess->cleanup == NULL && queue_open(sess) < 0) {
+		sess->is_queue_broken = true;
+		return -1;
+	}
+	strbuf_init(&dsn_orcpt, STRBUF_UNLIMITED);
+	if (params->orcpt_type != NULL)
+		(void)strbuf_printf(&dsn_orcpt, "%s;%s", params->orcpt_type,
+				    params->orcpt_addr);
+	else
+		(void)strbuf_printf(&dsn_orcpt, "rfc822;%s", rcpt);
+	ret = cleanup_recipient(sess->cleanup, rcpt, rcpt, dsn_orcpt.data,
+				params->notify, &err);
+	strbuf_deinit(&dsn_orcpt);
+	if (ret < 0) {
+		log_warning("%s: %s", sess->queue_id, err.text);
+		cleanup_abort(&sess->cleanup);
+		sess->is_queue_broken = true;
+	}
+	return ret;
+}
+
+/* RCPT and VRFY share the path checks; -1 after a reply. */
+static int
+rcpt_parse(struct smtpd_session *sess, const char *text,
+	   struct mail_addr_path *path, struct esmtp_params *params)
+{
+	enum mail_addr_status st8;
+
+	if (parse_path(sess, text, MAIL_ADDR_RECIPIENT, path, params) < 0)
+		return -1;
+	st8 = mail_addr_check_8bit(path->addr,
+				   addr_flags(sess, sess->mail.smtputf8), NULL);
+	if (st8 != MAIL_ADDR_OK) {
+		smtpd_reply(sess, "%s",
+			    mail_addr_reply(st8, MAIL_ADDR_RECIPIENT));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+rcpt_policy(struct smtpd_session *sess, const char *verb, const char *rcpt)
+{
+	struct smtpd_client client;
+	struct strbuf reply;
+	int ret;
+
+	client_of(sess, &client);
+	strbuf_init(&reply, STRBUF_UNLIMITED);
+	ret = smtpd_check_rcpt(sess->conf->check, &client, rcpt, &reply);
+	if (ret < 0) {
+		log_reject(sess, verb, reply.data, rcpt);
+		smtpd_reply(sess, "%s", reply.data);
+	}
+	strbuf_deinit(&reply);
+	return ret;
+}
+
+void
+smtpd_rcpt_cmd(struct smtpd_session *sess, const struct smtp_cmd *cmd)
+{
+	struct mail_addr_path path = { 0 };
+	struct esmtp_params params = { 0 };
+	bool is_ok = false;
+
+	if (sess->rcpt_count >= sess->conf->recipient_limit)
+		smtpd_reply(sess, "452 4.5.3 Error: too many recipients");
+	else if (rcpt_parse(sess, cmd->arg, &path, &params) < 0 ||
+		 rcpt_policy(sess, "RCPT", path.addr) < 0)
+		; /* replied */
+	else if (queue_recipient(sess, path.addr, &params) < 0)
+		smtpd_reply(sess, REPLY_WRITE_ERROR);
+	else
+		is_ok = true;
+	if (is_ok) {
+		if (sess->rcpt_count++ == 0)
+			sess->first_rcpt = xstrdup(path.addr);
+		smtpd_reply(sess, "250 2.1.5 Ok");
+	}
+	count(sess, SMTPD_CNT_RCPT, is_ok);
+	mail_addr_path_free(&path);
+	esmtp_param_free(&params);
+}
+
+void
+smtpd_vrfy_cmd(struct smtpd_session *sess, const struct smtp_cmd *cmd)
+{
+	struct mail_addr_path path = { 0 };
+	struct esmtp_params params = { 0 };
+	bool is_ok = false;
+
+	if (sess->conf->is_vrfy_disabled)
+		smtpd_reply(sess, "502 5.5.1 VRFY command is disabled");
+	else if (rcpt_parse(sess, cmd->arg, &path, &params) < 0 ||
+		 rcpt_policy(sess, "VRFY", path.addr) < 0)
+		; /* replied */
+	else
+		is_ok = true;
+	/* Like Postfix: no recipient validation yet, so "cannot verify". */
+	if (is_ok)
+		smtpd_reply(sess, "252 2.0.0 %s", cmd->arg);
+	count(sess, SMTPD_CNT_VRFY, is_ok);
+	mail_addr_path_free(&path);
+	esmtp_param_free(&params);
+}
+
+/* Our Received: header, in Postfix's layout, as three content lines. */
+static int
+send_received(struct smtpd_session *sess, struct err *err)
+{
+	const char *helo = sess->helo_name ? sess->helo_name : sess->name;
+	const char *proto = sess->protocol;
+	struct strbuf line;
+	char *rcpt = NULL;
+	int ret;
+
+	if (sess->mail.smtputf8 && strcmp(proto, "ESMTP") == 0)
+		proto = "UTF8SMTP";
+	strbuf_init(&line, STRBUF_UNLIMITED);
+	(void)strbuf_printf(&line, "Received: from %s (%s [%s])", helo,
+			    sess->name, sess->peer.addr);
+	ret = cleanup_content_line(sess->cleanup, line.data, line.len, false,
+				   err);
+	strbuf_reset(&line);
+	(void)strbuf_printf(&line, "\tby %s (%s) with %s id %s%s",
+			    sess->conf->myhostname, sess->conf->mail_name,
+			    proto, sess->queue_id,
+			    sess->rcpt_count == 1 ? "" : ";");
+	if (ret == 0)
+		ret = cleanup_content_line(sess->cleanup, line.data, line.len,
+					   false, err);
+	strbuf_reset(&line);
+	if (sess->rcpt_count == 1) {
+		rcpt = mail_addr_quote(sess->first_rcpt);
+		(void)strbuf_printf(&line, "\tfor <%s>; ", rcpt);
+	} else {
+		(void)strbuf_append_str(&line, "\t");
+	}
+	header_fix_date(time(NULL), &line);
+	if (ret == 0)
+		ret = cleanup_content_line(sess->cleanup, line.data, line.len,
+					   false, err);
+	free(rcpt);
+	strbuf_deinit(&line);
+	return ret;
+}
+
+/* The state of one DATA phase. */
+struct data_run {
+	struct smtp_data sm;
+	uint64_t size; /* content bytes as the queue file counts them */
+	bool is_too_big;
+	bool is_write_error;
+};
+
+static void
+data_store(struct smtpd_session *sess, struct data_run *run, const char *data,
+	   size_t len, bool is_continued)
+{
+	struct err err;
+	long long limit = sess->conf->message_size_limit;
+
+	run->size += len + (is_continued ? 0 : 1);
+	if (limit > 0 && run->size > (uint64_t)limit)
+		run->is_too_big = true;
+	if (run->is_too_big || run->is_write_error)
+		return;
+	if (cleanup_content_line(sess->cleanup, data, len, is_continued, &err) <
+	    0) {
+		log_warning("%s: %s", sess->queue_id, err.text);
+		run->is_write_error = true;
+	}
+}
+
+static size_t
+line_end_bytes(enum stream_line_end end)
+{
+	return end == STREAM_END_CRLF ? 2 : end == STREAM_END_LF ? 1 : 0;
+}
+
+/* Read the content up to the end of data; 0 when the session ended. */
+static int
+data_receive(struct smtpd_session *sess, struct data_run *run)
+{
+	enum stream_line_end end;
+	enum smtp_data_action action;
+	const char *data;
+	size_t len;
+
+	do {
+		if (smtpd_read_line(sess, &end) == 0)
+			return 0;
+		sess->data_bytes += sess->line.len + line_end_bytes(end);
+		action = smtp_data_feed(&run->sm, sess->line.data,
+					sess->line.len, end, &data, &len);
+		if (action == SMTP_DATA_LINE || action == SMTP_DATA_PARTIAL)
+			data_store(sess, run, data, len,
+				   action == SMTP_DATA_PARTIAL);
+	} while (action != SMTP_DATA_END && action != SMTP_DATA_LOST);
+	if (action == SMTP_DATA_LOST) {
+		log_info("lost connection after DATA (%llu bytes) from %s",
+			 (unsigned long long)sess->data_bytes, sess->namaddr);
+		sess->end = SMTPD_END_LOST;
+		return 0;
+	}
+	return 1;
+}
+
+/* Postfix's replies for what cleanup reports. */
+static void
+cleanup_reply(const struct cleanup_result *result, struct strbuf *reply)
+{
+	strbuf_reset(reply);
+	if (result->status & CLEANUP_STAT_SIZE)
+		strbuf_set(reply, REPLY_TOO_BIG);
+	else if (result->status & CLEANUP_STAT_HOPS)
+		strbuf_set(reply, "554 5.4.0 Error: too many hops");
+	else if (result->status & CLEANUP_STAT_WRITE && result->code == 452)
+		strbuf_set(reply, "452 4.3.1 Insufficient system storage");
+	else if (result->status & CLEANUP_STAT_WRITE)
+		strbuf_set(reply, REPLY_WRITE_ERROR);
+	else
+		(void)strbuf_printf(reply, "%d %s Error: %s", result->code,
+				    result->dsn, result->reason);
+}
+
+/* After the end of data: commit or refuse, and reply. */
+static void
+data_finish(struct smtpd_session *sess, struct data_run *run)
+{
+	struct cleanup_result result;
+	struct err err;
+	struct strbuf text;
+
+	strbuf_init(&text, STRBUF_UNLIMITED);
+
+	if (run->is_too_big || run->is_write_error ||
+	    smtp_data_must_reject(&run->sm)) {
+		cleanup_abort(&sess->cleanup);
+		if (run->is_too_big)
+			strbuf_set(&text, REPLY_TOO_BIG);
+		else if (run->is_write_error)
+			strbuf_set(&text, REPLY_WRITE_ERROR);
+		else
+			smtp_bare_lf_reply(&text, sess->conf->bare_lf_code,
+					   sess->conf->myhostname);
+	} else if (cleanup_finish(&sess->cleanup, &result, &err) == 0) {
+		count(sess, SMTPD_CNT_DATA, true);
+		smtpd_reply(sess, "250 2.0.0 Ok: queued as %s", sess->queue_id);
+		strbuf_deinit(&text);
+		return;
+	} else {
+		log_warning("%s: %s", sess->queue_id, err.text);
+		cleanup_reply(&result, &text);
+	}
+	count(sess, SMTPD_CNT_DATA, false);
+	log_reject(sess, "END-OF-MESSAGE", text.data, sess->first_rcpt);
+	smtpd_reply(sess, "%s", text.data);
+	strbuf_deinit(&text);
+}
+
+void
+smtpd_data_cmd(struct smtpd_session *sess, const struct smtp_cmd *cmd)
+{
+	struct data_run run = { 0 };
+	struct err err;
+
+	(void)cmd;
+	if (sess->cleanup == NULL || sess->is_queue_broken) {
+		count(sess, SMTPD_CNT_DATA, false);
+		smtpd_reply(sess, REPLY_WRITE_ERROR);
+		return;
+	}
+	smtpd_reply(sess, "354 End data with <CR><LF>.<CR><LF>");
+	smtp_data_init(&run.sm, sess->conf->bare_lf);
+	if (send_received(sess, &err) < 0) {
+		log_warning("%s: %s", sess->queue_id, err.text);
+		run.is_write_error = true;
+	}
+	if (data_receive(sess, &run) == 0) {
+		count(sess, SMTPD_CNT_DATA, false);
+		cleanup_abort(&sess->cleanup);
+		return;
+	}
+	data_finish(sess, &run);
+	smtpd_mail_reset(sess);
+}

@@ -28,6 +28,7 @@ struct skel_options {
 	bool is_unprivileged;
 	bool want_chroot;
 	bool has_master;
+	bool is_standalone;
 	int verbose;
 	struct argv *overrides; /* "name=value" from -o */
 	struct argv *args;      /* what follows the options */
@@ -36,7 +37,7 @@ struct skel_options {
 static void
 usage(const char *program)
 {
-	log_fatal("usage: %s [-cuvz] [-n name] [-t type] [-s count] "
+	log_fatal("usage: %s [-cSuvz] [-n name] [-t type] [-s count] "
 		  "[-o name=value]... [args]",
 		  program);
 }
@@ -63,7 +64,7 @@ parse_options(int argc, char **argv, const struct service_def *def,
 	opts->has_master = true;
 	opts->overrides = argv_create();
 	opts->args = argv_create();
-	while ((ch = getopt(argc, argv, "+cn:o:s:t:uvz")) != -1) {
+	while ((ch = getopt(argc, argv, "+cn:o:s:St:uvz")) != -1) {
 		switch (ch) {
 		case 'c':
 			opts->want_chroot = true;
@@ -87,6 +88,10 @@ parse_options(int argc, char **argv, const struct service_def *def,
 			opts->verbose++;
 			break;
 		case 'z':
+			opts->has_master = false;
+			break;
+		case 'S':
+			opts->is_standalone = true;
 			opts->has_master = false;
 			break;
 		default:
@@ -162,6 +167,7 @@ init_skel(struct skel *skel, const struct service_def *def,
 	skel->server.service_type = opts->type;
 	skel->server.args = opts->args;
 	skel->has_master = opts->has_master;
+	skel->is_standalone = opts->is_standalone;
 	skel->is_unprivileged = opts->is_unprivileged;
 	skel->want_chroot = opts->want_chroot;
 	skel->listen_count = opts->listen_count;
@@ -195,6 +201,11 @@ skel_main(int argc, char **argv, const struct service_def *def)
 	drop_privileges(skel);
 	if (def->post_init != NULL)
 		def->post_init(&skel->server);
+	if (skel->is_standalone) {
+		if (def->kind != SKEL_SINGLE)
+			log_fatal("-S works only for one-client services");
+		skel_run_standalone(skel);
+	}
 	if (def->kind == SKEL_SINGLE)
 		skel_run_single(skel);
 	skel_run_event(skel);

@@ -9,8 +9,9 @@
  *     int main(int argc, char **argv) { return skel_main(argc, argv, &echo_service); }
  *
  * The skeleton owns everything else: the command line master passes
- * (-n NAME -t TYPE -s COUNT -u -c -o P=V -v -z), main.cf loading with -o
- * overrides, logging,
+ * (-n NAME -t TYPE -s COUNT -u -c -o P=V -v -z; -S serves one client on
+ * stdin/stdout without master, as sendmail -bs needs), main.cf loading
+ * with -o overrides, logging,
  * chdir to queue_directory, chroot and the drop to mail_owner when started
  * as root, the master status channel, the inherited listening sockets,
  * max_use and max_idle, ipc_timeout on streams, the daemon_timeout

@@ -16,6 +16,7 @@ struct skel {
 	int listen_fds[MASTER_MAX_LISTEN_FDS];
 	int listen_count;
 	bool has_master;       /* status channel present (not -z) */
+	bool is_standalone;    /* -S: one client on stdin/stdout */
 	bool is_unprivileged;  /* -u: drop to mail_owner when root */
 	bool want_chroot;      /* -c: chroot to queue_directory when root */
 	long long max_use;     /* 0: no limit */
@@ -33,6 +34,7 @@ void skel_notify(struct skel *skel, enum master_status_code status);
 
 /* The per-kind main loops. */
 _Noreturn void skel_run_single(struct skel *skel);
+_Noreturn void skel_run_standalone(struct skel *skel);
 _Noreturn void skel_run_event(struct skel *skel);
 
 #endif

@@ -73,3 +73,39 @@ skel_run_single(struct skel *skel)
 	}
 	skel_exit(skel, "max_use reached");
 }
+
+/* -S: stdin and stdout are the client (sendmail -bs runs smtpd so). */
+static ssize_t
+read_stdin(int fd, void *buf, size_t len, void *ctx)
+{
+	(void)fd;
+	(void)ctx;
+	return read(STDIN_FILENO, buf, len);
+}
+
+static ssize_t
+write_stdout(int fd, const void *buf, size_t len, void *ctx)
+{
+	(void)fd;
+	(void)ctx;
+	return write(STDOUT_FILENO, buf, len);
+}
+
+static const struct stream_io stdio_io = {
+	.read = read_stdin,
+	.write = write_stdout,
+};
+
+void
+skel_run_standalone(struct skel *skel)
+{
+	struct stream *client = stream_open(dup(STDIN_FILENO),
+					    skel->def->stream_flags);
+
+	stream_set_io(client, &stdio_io, NULL);
+	alarm((unsigned)skel->daemon_timeout_s);
+	skel->def->on_client(&skel->server, client);
+	alarm(0);
+	stream_close(&client);
+	skel_exit(skel, "stand-alone client done");
+}

@@ -316,3 +316,18 @@ def test_chroot_service_runs_in_queue_directory(instance):
     with connect_tcp(port) as sock:
         pid, _ = greeting(sock)
         assert os.readlink(f"/proc/{pid}/root") == str(instance.queue)
+
+
+def test_standalone_mode_serves_stdin(instance):
+    """-S: one client on stdin/stdout, no master (sendmail -bs needs it)."""
+    import subprocess
+
+    instance.queue.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, MAIL_CONFIG=str(instance.etc))
+    proc = subprocess.run([str(instance.params["daemon_directory"]) + "/echo",
+                           "-S"], input="one\ntwo\nquit\nnot read\n",
+                          capture_output=True, text=True, env=env,
+                          timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("echo ") and lines[1:] == ["one", "two"]

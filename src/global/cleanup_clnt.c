@@ -36,6 +36,7 @@ static const struct {
 	{ CLEANUP_STAT_BAD, 451, "4.3.0", "internal protocol error" },
 	{ CLEANUP_STAT_HOPS, 554, "5.4.0", "too many hops" },
 	{ CLEANUP_STAT_RCPT, 550, "5.1.0", "no recipients specified" },
+	{ CLEANUP_STAT_CONT, 550, "5.7.1", "message content rejected" },
 	{ CLEANUP_STAT_SIZE, 552, "5.3.4", "message file too big" },
 	{ CLEANUP_STAT_WRITE, 451, "4.3.0", "queue file write error" },
 };
@@ -237,6 +238,12 @@ cleanup_attr(struct cleanup_clnt *cc, const char *name, const char *value,
 	ret = put(cc, REC_TYPE_ATTR, buf.data, buf.len, err);
 	strbuf_deinit(&buf);
 	return ret;
+}
+
+int
+cleanup_dsn_envid(struct cleanup_clnt *cc, const char *envid, struct err *err)
+{
+	return put_str(cc, REC_TYPE_DSN_ENVID, envid, err);
 }
 
 int

@@ -76,6 +76,9 @@
 #define CLEANUP_STAT_SIZE (1 << 2) /* 552 5.3.4 message file too big */
 #define CLEANUP_STAT_HOPS (1 << 3) /* 554 5.4.0 too many hops */
 #define CLEANUP_STAT_RCPT (1 << 4) /* 550 5.1.0 no recipients specified */
+/* Content rejected by header/body checks: 550 5.7.1 (or the table's own
+ * status code and text, which the server puts in the reply). */
+#define CLEANUP_STAT_CONT (1 << 5)
 
 /* The outcome of a submission. */
 struct cleanup_result {
@@ -118,6 +121,9 @@ int
 cleanup_sender(struct cleanup_clnt *cc, const char *sender, struct err *err);
 int cleanup_attr(struct cleanup_clnt *cc, const char *name, const char *value,
 		 struct err *err);
+/* DSN envelope ID (an i record; sendmail -V, SMTP ENVID). */
+int cleanup_dsn_envid(struct cleanup_clnt *cc, const char *envid,
+		      struct err *err);
 int
 cleanup_recipient(struct cleanup_clnt *cc, const char *rcpt, const char *orcpt,
 		  const char *dsn_orcpt, int notify, struct err *err);

@@ -282,6 +282,13 @@ id_taken_elsewhere(const struct queue_layout *ql, const char *queue_name,
 	struct stat st;
 	int ret = 0;
 
+	/*
+	 * A maildrop file keeps its ID only until pickup hands the message to
+	 * cleanup, which gives it a new one; and postdrop, run by any user,
+	 * may not look into the other queues.
+	 */
+	if (strcmp(queue_name, MAIL_QUEUE_MAILDROP) == 0)
+		return 0;
 	strbuf_init(&path, STRBUF_UNLIMITED);
 	for (const char *const *q = queue_file_id_queues; *q && ret == 0; q++) {
 		if (strcmp(*q, queue_name) == 0)

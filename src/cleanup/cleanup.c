@@ -8,8 +8,9 @@
  * (fsync) and only then replies status 0; on any failure the file is
  * removed before the reply. After a commit it triggers qmgr (public/qmgr;
  * nothing happens when qmgr is not there).
- * Touches: incoming/ and the public/qmgr trigger, as mail_owner. Needs no
- * privilege: there is no pre_init.
+ * Touches: incoming/ and the public/qmgr trigger, as mail_owner. pre_init
+ * opens the lookup tables (as Postfix does, before the privilege drop, so
+ * root-only tables work); nothing else runs privileged.
  * Security: everything the client sends is untrusted and bounded
  * (line_length_limit per record, header_size_limit per header,
  * message_size_limit for the whole file, envelope included).
@@ -20,6 +21,8 @@
 #include <time.h>
 
 #include "cleanup.h"
+#include "cleanup_checks.h"
+#include "cleanup_rewrite.h"
 #include "global/cleanup_clnt.h"
 #include "global/mail_queue.h"
 #include "global/mail_server.h"
@@ -78,6 +81,7 @@ send_reply(struct stream *client, const struct cleanup_state *st,
 	int ret;
 
 	cleanup_result_set(&res, st->errs, st->write_errno);
+	cleanup_checks_reply(st, &res);
 	strbuf_init(&msg, ATTR_IO_MESSAGE_MAX);
 	if (is_greeting) {
 		(void)attr_put_str(&msg, CLEANUP_ATTR_PROTOCOL,
@@ -135,6 +139,7 @@ take_record(struct cleanup_state *st, int type, const char *data, size_t len,
 	switch (st->phase) {
 	case PHASE_START:
 	case PHASE_ENVELOPE:
+		cleanup_checks_note(st, type, data, len);
 		return cleanup_envelope(st, type, data, len, err);
 	case PHASE_CONTENT:
 		if (type == REC_TYPE_XTRA)
@@ -199,7 +204,7 @@ commit(struct cleanup_state *st)
 {
 	struct err err;
 
-	if (st->errs != 0) {
+	if (st->errs != 0 || cleanup_checks_is_discarded(st)) {
 		queue_file_abort(&st->qf);
 		return;
 	}
@@ -208,6 +213,7 @@ commit(struct cleanup_state *st)
 		log_warning("%s: %s", st->queue_id, err.text);
 		st->errs |= CLEANUP_STAT_WRITE;
 	}
+	cleanup_checks_committed(st);
 }
 
 /* Create the queue file; on failure the greeting reports it. */
@@ -268,11 +274,22 @@ cleanup_serve(struct server *server, struct stream *client)
 	cleanup_state_clear(&st);
 }
 
+/* Privileged: open the tables only. */
+static void
+cleanup_pre_init(struct server *server)
+{
+	struct cleanup_params *p = xcalloc(1, sizeof(*p));
+
+	p->rewrite = cleanup_rewrite_create(server->conf);
+	p->checks = cleanup_checks_create(server->conf);
+	server->ctx = p;
+}
+
 static void
 cleanup_init(struct server *server)
 {
 	struct mail_conf *conf = server->conf;
-	struct cleanup_params *p = xcalloc(1, sizeof(*p));
+	struct cleanup_params *p = server->ctx;
 
 	p->layout = queue_layout_create(
 		".", mail_conf_str(conf, "hash_queue_names"),
@@ -290,7 +307,6 @@ cleanup_init(struct server *server)
 	p->header_from_format = mail_conf_str(conf, "header_from_format");
 	p->undisclosed_recipients_header =
 		mail_conf_str(conf, "undisclosed_recipients_header");
-	server->ctx = p;
 }
 
 static void
@@ -301,6 +317,8 @@ cleanup_deinit(struct server *server)
 	if (p == NULL)
 		return;
 	queue_layout_destroy(&p->layout);
+	cleanup_rewrite_destroy(&p->rewrite);
+	cleanup_checks_destroy(&p->checks);
 	free(p);
 	server->ctx = NULL;
 }
@@ -308,6 +326,7 @@ cleanup_deinit(struct server *server)
 static const struct service_def cleanup_service = {
 	.name = "cleanup",
 	.kind = SKEL_SINGLE,
+	.pre_init = cleanup_pre_init,
 	.post_init = cleanup_init,
 	.on_client = cleanup_serve,
 	.on_exit = cleanup_deinit,

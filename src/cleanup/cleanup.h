@@ -33,6 +33,8 @@ struct cleanup_params {
 	const char *myhostname;
 	const char *header_from_format;
 	const char *undisclosed_recipients_header;
+	struct cleanup_rewrite *rewrite; /* cleanup_rewrite.h */
+	struct cleanup_checks *checks;   /* cleanup_checks.h */
 };
 
 enum cleanup_phase {
@@ -62,6 +64,7 @@ struct cleanup_state {
 	bool in_cont; /* last content record was L */
 	struct header_parser *hp;
 	struct header_seen seen;
+	struct cleanup_check_state *checks; /* cleanup_checks.c; may be NULL */
 };
 
 /*

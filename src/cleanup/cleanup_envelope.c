@@ -6,7 +6,10 @@
  * sent. Recipient attributes (O, n, o) are held until their recipient
  * arrives, so a duplicate recipient (same address, original recipient and
  * DSN parameters) can be dropped as a whole; the first
- * duplicate_filter_limit recipients are remembered for that.
+ * duplicate_filter_limit recipients are remembered for that. The sender
+ * and each recipient are rewritten first (cleanup_rewrite.c: canonical
+ * maps, masquerading, virtual aliases, BCC recipients); always_bcc comes
+ * last in the envelope (Postfix puts it after the content).
  * Security: every record is untrusted; its data has already been bounded
  * by line_length_limit.
  */
@@ -16,6 +19,8 @@
 #include <time.h>
 
 #include "cleanup.h"
+#include "cleanup_checks.h"
+#include "cleanup_rewrite.h"
 #include "global/cleanup_clnt.h"
 #include "global/rec_type.h"
 #include "util/log.h"
@@ -109,21 +114,39 @@ drop_held(struct cleanup_state *st)
 
 /* True the first time this recipient (with its attributes) is seen. */
 static bool
-is_new_recipient(struct cleanup_state *st, const char *rcpt)
+is_new_recipient(struct cleanup_state *st, const char *rcpt, const char *orcpt,
+		 const char *dsn_orcpt, const char *notify)
 {
 	struct strbuf key;
 	bool is_new;
 
 	strbuf_init(&key, STRBUF_UNLIMITED);
-	(void)strbuf_printf(
-		&key, "%s\n%s\n%s\n%s", st->dsn_orcpt ? st->dsn_orcpt : "",
-		st->notify ? st->notify : "", st->orcpt ? st->orcpt : "", rcpt);
+	(void)strbuf_printf(&key, "%s\n%s\n%s\n%s", dsn_orcpt ? dsn_orcpt : "",
+			    notify ? notify : "", orcpt ? orcpt : "", rcpt);
 	is_new = htable_find(st->dups, key.data) == NULL;
 	if (is_new &&
 	    htable_count(st->dups) < (size_t)st->params->duplicate_filter_limit)
 		(void)htable_insert(st->dups, key.data, st);
 	strbuf_deinit(&key);
 	return is_new;
+}
+
+void
+cleanup_rewrite_out(struct cleanup_state *st, const char *rcpt,
+		    const char *orcpt, const char *dsn_orcpt,
+		    const char *notify)
+{
+	if (!is_new_recipient(st, rcpt, orcpt, dsn_orcpt, notify))
+		return;
+	if (orcpt != NULL)
+		cleanup_out(st, REC_TYPE_ORCP, orcpt, strlen(orcpt));
+	if (notify != NULL)
+		cleanup_out(st, REC_TYPE_DSN_NOTIFY, notify, strlen(notify));
+	if (dsn_orcpt != NULL)
+		cleanup_out(st, REC_TYPE_DSN_ORCPT, dsn_orcpt,
+			    strlen(dsn_orcpt));
+	cleanup_out(st, REC_TYPE_RCPT, rcpt, strlen(rcpt));
+	st->rcpt_count++;
 }
 
 static int
@@ -134,20 +157,22 @@ take_recipient(struct cleanup_state *st, const char *data, size_t len,
 		err_set(err, "empty recipient record");
 		return -1;
 	}
-	if (is_new_recipient(st, data)) {
-		if (st->orcpt != NULL)
-			cleanup_out(st, REC_TYPE_ORCP, st->orcpt,
-				    strlen(st->orcpt));
-		if (st->notify != NULL)
-			cleanup_out(st, REC_TYPE_DSN_NOTIFY, st->notify,
-				    strlen(st->notify));
-		if (st->dsn_orcpt != NULL)
-			cleanup_out(st, REC_TYPE_DSN_ORCPT, st->dsn_orcpt,
-				    strlen(st->dsn_orcpt));
-		cleanup_out(st, REC_TYPE_RCPT, data, len);
-		st->rcpt_count++;
-	}
+	cleanup_rewrite_recipient(st, data);
 	drop_held(st);
+	return 0;
+}
+
+/* The sender, rewritten, and its BCC recipient. */
+static int
+take_sender(struct cleanup_state *st, const char *data, struct err *err)
+{
+	if (st->sender != NULL) {
+		err_set(err, "duplicate sender record");
+		return -1;
+	}
+	st->sender = cleanup_rewrite_sender(st, data);
+	cleanup_out(st, REC_TYPE_FROM, st->sender, strlen(st->sender));
+	cleanup_rewrite_sender_bcc(st);
 	return 0;
 }
 
@@ -162,6 +187,7 @@ take_end(struct cleanup_state *st, struct err *err)
 		err_set(err, "recipient attributes without a recipient");
 		return -1;
 	}
+	cleanup_rewrite_always_bcc(st);
 	if (st->rcpt_count == 0 && st->errs == 0)
 		st->errs |= CLEANUP_STAT_RCPT;
 	cleanup_out(st, REC_TYPE_MESG, "", 0);
@@ -192,9 +218,7 @@ cleanup_envelope(struct cleanup_state *st, int type, const char *data,
 			return -1;
 		break;
 	case REC_TYPE_FROM:
-		if (hold(&st->sender, data, "sender", err) < 0)
-			return -1;
-		break;
+		return take_sender(st, data, err);
 	case REC_TYPE_ATTR:
 		if (check_attr(data, len, err) < 0)
 			return -1;
@@ -224,4 +248,5 @@ cleanup_state_clear(struct cleanup_state *st)
 	st->sender = st->fullname = NULL;
 	htable_destroy(&st->dups, NULL);
 	header_parser_destroy(&st->hp);
+	cleanup_checks_clear(st);
 }

@@ -3,11 +3,12 @@
  *
  * Skeleton SKEL_SINGLE, master.cf type inet ("smtp inet n - n - - smtpd",
  * or any "host:port inet ..." service): one client at a time. It reads
- * main.cf once (post_init), then smtpd_proto.c speaks SMTP with each
+ * main.cf once, then smtpd_proto.c speaks SMTP with each
  * client and hands accepted mail to the cleanup service
  * (public/$cleanup_service_name). Touches nothing but its client, the
  * cleanup socket, the lookup tables its restrictions name, and the log.
- * Runs entirely as mail_owner; it has no pre_init.
+ * pre_init (privileged, as in Postfix) reads main.cf and opens those
+ * tables, so root-only table files work; all else runs as mail_owner.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -153,7 +154,7 @@ static const struct service_def smtpd_service = {
 	.name = "smtpd",
 	.kind = SKEL_SINGLE,
 	.stream_flags = STREAM_AUTOFLUSH,
-	.post_init = smtpd_init,
+	.pre_init = smtpd_init,
 	.on_client = smtpd_serve,
 	.on_exit = smtpd_exit,
 };

@@ -134,6 +134,16 @@ void smtpd_rcpt_cmd(struct smtpd_session *sess, const struct smtp_cmd *cmd);
 void smtpd_data_cmd(struct smtpd_session *sess, const struct smtp_cmd *cmd);
 void smtpd_vrfy_cmd(struct smtpd_session *sess, const struct smtp_cmd *cmd);
 
+/* A policy stage (smtpd_check_mail, _rcpt, ...), and the call that runs
+ * it for the session: logs the NOQUEUE lines and replies on refusal;
+ * returns 0 to go on, -1 after a reply. rcpt may be NULL. */
+struct smtpd_request;
+typedef int smtpd_check_fn(struct smtpd_check *check,
+			   const struct smtpd_request *req,
+			   struct strbuf *reply_out);
+int smtpd_mail_policy(struct smtpd_session *sess, const char *verb,
+		      smtpd_check_fn *stage, const char *rcpt);
+
 /* Forget the transaction (RSET, HELO, end of DATA, end of session);
  * an open cleanup submission is given up. */
 void smtpd_mail_reset(struct smtpd_session *sess);

@@ -2,16 +2,21 @@
  * smtpd_check.h - smtpd's access policy: the restriction lists.
  *
  * Kept apart from the protocol engine: smtpd_proto.c and smtpd_mail.c ask
- * "may this recipient be accepted?" and get a Postfix-worded reply back.
- * Lists are parsed once per process from smtpd_relay_restrictions and
- * smtpd_recipient_restrictions; mynetworks, mydestination and
- * relay_domains are match lists (global/match_list.h).
+ * "may this client / sender / recipient / DATA go on?" and get a
+ * Postfix-worded reply back. Lists are parsed once per process from
+ * smtpd_client_restrictions, smtpd_helo_restrictions,
+ * smtpd_sender_restrictions, smtpd_relay_restrictions,
+ * smtpd_recipient_restrictions, smtpd_data_restrictions and
+ * smtpd_end_of_data_restrictions. With smtpd_delay_reject = yes (the
+ * default) the client, helo and sender lists run at RCPT TO, before the
+ * relay and recipient lists, as in Postfix.
  */
 #ifndef POSTERN_SMTPD_SMTPD_CHECK_H
 #define POSTERN_SMTPD_SMTPD_CHECK_H
 
 #include <stdbool.h>
 
+#include "util/argv.h"
 #include "util/err.h"
 #include "util/strbuf.h"
 
@@ -19,43 +24,66 @@
 
 struct smtpd_check;
 
-/* What the policy knows about the client. */
-struct smtpd_client {
-	const char *name; /* "unknown" until reverse DNS exists */
-	const char *addr; /* "192.0.2.1" */
+/* What the policy knows about one request. */
+struct smtpd_request {
+	const char *name; /* client name, "unknown" until reverse DNS */
+	const char *addr; /* client address, "192.0.2.1" */
 	bool is_sasl_authenticated;
+	const char *helo;   /* NULL before HELO/EHLO */
+	const char *sender; /* NULL outside a transaction; "" null sender */
+	const char *rcpt;   /* the recipient at RCPT/VRFY, else NULL */
+	/*
+	 * Log events the caller must write in its NOQUEUE/queue-ID line
+	 * format, as pairs: the event word ("reject_warning", "warn",
+	 * "info") then its text. Owned by the caller; may be NULL.
+	 */
+	struct argv *events_out;
 };
 
 /*
- * Parse the restriction lists and open the match lists. Returns NULL with
- * err on a configuration error: a bad list ("mynetworks: bad address
- * pattern ..."), a restriction that needs an argument and has none
+ * Parse the restriction lists and open the tables they name. Returns NULL
+ * with err on a configuration error: a bad list ("mynetworks: bad address
+ * pattern ..."), a restriction that needs a table and has none
  * ("smtpd_recipient_restrictions: missing table after
  * check_recipient_access"), or lists that cannot stop relaying (Postfix's
  * fatal: "in parameter smtpd_relay_restrictions or
  * smtpd_recipient_restrictions, specify at least one working instance of:
- * reject_unauth_destination, defer_unauth_destination, reject, defer,
- * defer_if_permit or check_relay_domains"). Unknown restriction names are
- * accepted here and refused per request, as Postfix does.
+ * ..."). Unknown restriction names are accepted here and refused per
+ * request with a warning, as Postfix does. A table type that does not
+ * exist yet (proxy:, unix:, nis: in local_recipient_maps' default) is
+ * skipped with a startup warning.
  */
 struct smtpd_check *smtpd_check_create(struct mail_conf *conf, struct err *err);
 
 void smtpd_check_destroy(struct smtpd_check **checkp);
 
+/* smtpd_delay_reject. */
+bool smtpd_check_is_delayed(const struct smtpd_check *check);
+
 /*
- * Decide on RCPT TO (rcpt in internal form; also used for VRFY): the relay
- * restrictions, then, unless they refused, the recipient restrictions.
- * Returns 0 to accept, or -1 with reply_out the refusal ("554 5.7.1
- * <x@example.org>: Relay access denied", "454 4.7.1 ...", "451 4.3.5
- * Server configuration error" when a table failed or a restriction is
- * unknown; the reason is logged here as a warning).
+ * The stages. Each returns 0 to go on, or -1 with reply_out the refusal
+ * ("554 5.7.1 <x@example.org>: Relay access denied", "451 4.3.5 Server
+ * configuration error" after a table failure or an unknown restriction,
+ * which is logged here as a warning).
+ *   helo  smtpd_helo_restrictions, only when delay_reject is off
+ *   mail  client, helo (delay off: client only) and sender restrictions
+ *         when delay_reject is off; nothing otherwise
+ *   rcpt  (delay on: client, helo, sender), relay, recipient lists, then
+ *         the unlisted-recipient/-sender tests
+ *   data  smtpd_data_restrictions; eod smtpd_end_of_data_restrictions
  */
-int
-smtpd_check_rcpt(struct smtpd_check *check, const struct smtpd_client *client,
-		 const char *rcpt, struct strbuf *reply_out);
+int smtpd_check_helo(struct smtpd_check *check,
+		     const struct smtpd_request *req, struct strbuf *reply_out);
+int smtpd_check_mail(struct smtpd_check *check,
+		     const struct smtpd_request *req, struct strbuf *reply_out);
+int smtpd_check_rcpt(struct smtpd_check *check,
+		     const struct smtpd_request *req, struct strbuf *reply_out);
+int smtpd_check_data(struct smtpd_check *check,
+		     const struct smtpd_request *req, struct strbuf *reply_out);
+int smtpd_check_eod(struct smtpd_check *check,
+		    const struct smtpd_request *req, struct strbuf *reply_out);
 
 /* True if the client address is in mynetworks (errors: false, logged). */
-bool smtpd_check_is_mynetworks(struct smtpd_check *check,
-			       const struct smtpd_client *client);
+bool smtpd_check_is_mynetworks(struct smtpd_check *check, const char *addr);
 
 #endif

@@ -49,15 +49,15 @@ smtpd_mail_reset(struct smtpd_session *sess)
 
 /* "QUEUEID: reject: RCPT from NAME[ADDR]: REPLY; from=<> to=<> ..." */
 static void
-log_reject(const struct smtpd_session *sess, const char *verb,
-	   const char *reply, const char *rcpt)
+log_event(const struct smtpd_session *sess, const char *event,
+	  const char *verb, const char *reply, const char *rcpt)
 {
 	struct strbuf line;
 
 	strbuf_init(&line, STRBUF_UNLIMITED);
-	(void)strbuf_printf(&line, "%s: reject: %s from %s: %s;",
-			    smtpd_queue_label(sess), verb, sess->namaddr,
-			    reply);
+	(void)strbuf_printf(&line, "%s: %s: %s from %s: %s;",
+			    smtpd_queue_label(sess), event, verb,
+			    sess->namaddr, reply);
 	if (sess->sender != NULL)
 		(void)strbuf_printf(&line, " from=<%s>", sess->sender);
 	if (rcpt != NULL)
@@ -67,6 +67,13 @@ log_reject(const struct smtpd_session *sess, const char *verb,
 		(void)strbuf_printf(&line, " helo=<%s>", sess->helo_name);
 	log_info("%s", line.data);
 	strbuf_deinit(&line);
+}
+
+static void
+log_reject(const struct smtpd_session *sess, const char *verb,
+	   const char *reply, const char *rcpt)
+{
+	log_event(sess, "reject", verb, reply, rcpt);
 }
 
 static void
@@ -158,6 +165,11 @@ smtpd_mail_cmd(struct smtpd_session *sess, const struct smtp_cmd *cmd)
 	}
 	sess->sender = path.addr;
 	path.addr = NULL;
+	if (smtpd_mail_policy(sess, "MAIL", smtpd_check_mail, NULL) < 0) {
+		free(sess->sender);
+		sess->sender = NULL;
+		goto refused;
+	}
 	sess->mail = params;
 	mail_addr_path_free(&path);
 	count(sess, SMTPD_CNT_MAIL, true);
@@ -170,11 +182,52 @@ refused:
 }
 
 static void
-client_of(const struct smtpd_session *sess, struct smtpd_client *client)
+request_of(const struct smtpd_session *sess, struct smtpd_request *req,
+	   const char *rcpt, struct argv *events)
 {
-	client->name = sess->name;
-	client->addr = sess->peer.addr;
-	client->is_sasl_authenticated = false;
+	req->name = sess->name;
+	req->addr = sess->peer.addr;
+	req->is_sasl_authenticated = false;
+	req->helo = sess->helo_name;
+	req->sender = sess->sender;
+	req->rcpt = rcpt;
+	req->events_out = events;
+}
+
+/* The events a check asked for ("reject_warning", "warn", "info"). */
+static void
+log_events(const struct smtpd_session *sess, const char *verb,
+	   const struct argv *events, const char *rcpt)
+{
+	for (size_t i = 0; i + 1 < events->count; i += 2)
+		log_event(sess, events->items[i], verb, events->items[i + 1],
+			  rcpt);
+}
+
+/*
+ * Ask the policy (one of the smtpd_check_* stages); on refusal log the
+ * NOQUEUE line and reply. Returns 0 to go on, -1 after a reply.
+ */
+int
+smtpd_mail_policy(struct smtpd_session *sess, const char *verb,
+		  smtpd_check_fn *stage, const char *rcpt)
+{
+	struct smtpd_request req;
+	struct argv *events = argv_create();
+	struct strbuf reply;
+	int ret;
+
+	request_of(sess, &req, rcpt, events);
+	strbuf_init(&reply, STRBUF_UNLIMITED);
+	ret = stage(sess->conf->check, &req, &reply);
+	log_events(sess, verb, events, rcpt);
+	if (ret < 0) {
+		log_reject(sess, verb, reply.data, rcpt);
+		smtpd_reply(sess, "%s", reply.data);
+	}
+	strbuf_deinit(&reply);
+	argv_destroy(&events);
+	return ret;
 }
 
 /* The named attributes Postfix's smtpd gives cleanup. */
@@ -306,19 +359,7 @@ rcpt_parse(struct smtpd_session *sess, const char *text,
 static int
 rcpt_policy(struct smtpd_session *sess, const char *verb, const char *rcpt)
 {
-	struct smtpd_client client;
-	struct strbuf reply;
-	int ret;
-
-	client_of(sess, &client);
-	strbuf_init(&reply, STRBUF_UNLIMITED);
-	ret = smtpd_check_rcpt(sess->conf->check, &client, rcpt, &reply);
-	if (ret < 0) {
-		log_reject(sess, verb, reply.data, rcpt);
-		smtpd_reply(sess, "%s", reply.data);
-	}
-	strbuf_deinit(&reply);
-	return ret;
+	return smtpd_mail_policy(sess, verb, smtpd_check_rcpt, rcpt);
 }
 
 void
@@ -489,6 +530,15 @@ cleanup_reply(const struct cleanup_result *result, struct strbuf *reply)
 				    result->dsn, result->reason);
 }
 
+/* smtpd_end_of_data_restrictions; -1 after the reply. */
+static int
+eod_policy(struct smtpd_session *sess, struct strbuf *scratch)
+{
+	(void)scratch;
+	return smtpd_mail_policy(sess, "END-OF-MESSAGE", smtpd_check_eod,
+				 sess->first_rcpt);
+}
+
 /* After the end of data: commit or refuse, and reply. */
 static void
 data_finish(struct smtpd_session *sess, struct data_run *run)
@@ -499,6 +549,14 @@ data_finish(struct smtpd_session *sess, struct data_run *run)
 
 	strbuf_init(&text, STRBUF_UNLIMITED);
 
+	if (!run->is_too_big && !run->is_write_error &&
+	    !smtp_data_must_reject(&run->sm) &&
+	    eod_policy(sess, &text) < 0) {
+		cleanup_abort(&sess->cleanup);
+		count(sess, SMTPD_CNT_DATA, false);
+		strbuf_deinit(&text);
+		return;
+	}
 	if (run->is_too_big || run->is_write_error ||
 	    smtp_data_must_reject(&run->sm)) {
 		cleanup_abort(&sess->cleanup);
@@ -531,6 +589,11 @@ smtpd_data_cmd(struct smtpd_session *sess, const struct smtp_cmd *cmd)
 	struct err err;
 
 	(void)cmd;
+	if (smtpd_mail_policy(sess, "DATA", smtpd_check_data,
+			      sess->first_rcpt) < 0) {
+		count(sess, SMTPD_CNT_DATA, false);
+		return;
+	}
 	if (sess->cleanup == NULL || sess->is_queue_broken) {
 		count(sess, SMTPD_CNT_DATA, false);
 		smtpd_reply(sess, REPLY_WRITE_ERROR);

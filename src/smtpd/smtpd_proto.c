@@ -25,6 +25,7 @@
 #include "global/mail_addr.h"
 
 #include "smtpd/smtpd.h"
+#include "smtpd/smtpd_check.h"
 
 /* Names of the counters, in the order of Postfix's disconnect line. */
 static const char *const counter_names[SMTPD_CNT_COUNT] = {
@@ -155,6 +156,14 @@ helo_cmd(struct smtpd_session *sess, const struct smtp_cmd *cmd)
 	free(sess->helo_name);
 	sess->helo_name = xstrdup(cmd->arg);
 	sess->protocol = is_ehlo ? "ESMTP" : "SMTP";
+	/* smtpd_helo_restrictions here only with smtpd_delay_reject = no */
+	if (smtpd_mail_policy(sess, is_ehlo ? "EHLO" : "HELO",
+			      smtpd_check_helo, NULL) < 0) {
+		free(sess->helo_name);
+		sess->helo_name = NULL;
+		count(sess, is_ehlo ? SMTPD_CNT_EHLO : SMTPD_CNT_HELO, false);
+		return;
+	}
 	count(sess, is_ehlo ? SMTPD_CNT_EHLO : SMTPD_CNT_HELO, true);
 	if (!is_ehlo) {
 		smtpd_reply(sess, "250 %s", conf->myhostname);

@@ -6,7 +6,10 @@
  * hopcount_limit, logged if it is a Message-ID, dropped if Postfix drops
  * it, else written line by line. When the headers end, the missing ones
  * are added for local clients (or all, with always_add_missing_headers),
- * and an empty line separates them from the body. Log lines are Postfix's:
+ * and an empty line separates them from the body. Before all that, each
+ * header and body line goes through header_checks and body_checks
+ * (cleanup_checks.c), which may drop, replace or precede it, or stop the
+ * processing (REJECT, DISCARD). Log lines are Postfix's:
  *     QUEUEID: message-id=<...>
  *     warning: QUEUEID: message rejected: hopcount exceeded
  * Security: the content is untrusted; the parser bounds each header by
@@ -16,6 +19,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "cleanup_checks.h"
 #include "global/cleanup_clnt.h"
 #include "global/rec_type.h"
 #include "util/argv.h"
@@ -48,13 +52,12 @@ write_header(struct cleanup_state *st, const char *text, size_t len)
 	cleanup_out_line(st, text, len);
 }
 
-static int
-on_header(const char *text, size_t len, bool is_truncated, void *ctx)
+/* What cleanup itself does with a header that passed the checks. */
+static void
+take_header(struct cleanup_state *st, const char *text, size_t len)
 {
-	struct cleanup_state *st = ctx;
 	enum header_kind kind = header_fix_kind(text, len);
 
-	(void)is_truncated; /* Postfix drops the excess silently too. */
 	header_fix_note(&st->seen, kind);
 	if (kind == HDR_RECEIVED &&
 	    st->seen.hop_count >= st->params->hopcount_limit &&
@@ -67,6 +70,26 @@ on_header(const char *text, size_t len, bool is_truncated, void *ctx)
 		log_message_id(st, kind, text, len);
 	if (!header_fix_is_dropped(kind))
 		write_header(st, text, len);
+}
+
+static int
+on_header(const char *text, size_t len, bool is_truncated, void *ctx)
+{
+	struct cleanup_state *st = ctx;
+	char *replace = NULL;
+	enum cleanup_check_fate fate;
+
+	(void)is_truncated; /* Postfix drops the excess silently too. */
+	if (cleanup_checks_is_stopped(st))
+		return 0;
+	fate = cleanup_checks_header(st, text, len, write_header, &replace);
+	if (cleanup_checks_is_stopped(st) || fate == CHECK_DROP)
+		;
+	else if (fate == CHECK_REPLACE)
+		take_header(st, replace, strlen(replace));
+	else
+		take_header(st, text, len);
+	free(replace);
 	return 0;
 }
 
@@ -106,6 +129,8 @@ on_done(bool want_separator, void *ctx)
 	unsigned id_bit = 1u << (st->seen.has_resent ? HDR_RESENT_MESSAGE_ID
 						     : HDR_MESSAGE_ID);
 
+	if (cleanup_checks_is_stopped(st))
+		return 0;
 	if ((st->flags & CLEANUP_FLAG_LOCAL) ||
 	    st->params->always_add_missing_headers)
 		add_missing(st);
@@ -121,11 +146,19 @@ static int
 on_body(const char *data, size_t len, bool is_continued, void *ctx)
 {
 	struct cleanup_state *st = ctx;
+	int type = is_continued ? REC_TYPE_CONT : REC_TYPE_NORM;
+	char *replace = NULL;
+	enum cleanup_check_fate fate;
 
-	if (is_continued && len == 0)
+	if ((is_continued && len == 0) || cleanup_checks_is_stopped(st))
 		return 0;
-	cleanup_out(st, is_continued ? REC_TYPE_CONT : REC_TYPE_NORM, data,
-		    len);
+	fate = cleanup_checks_body(st, data, len, is_continued,
+				   cleanup_out_line, &replace);
+	if (fate == CHECK_REPLACE)
+		cleanup_out(st, type, replace, strlen(replace));
+	else if (fate == CHECK_KEEP)
+		cleanup_out(st, type, data, len);
+	free(replace);
 	return 0;
 }
 
@@ -164,5 +197,8 @@ cleanup_message_end(struct cleanup_state *st, struct err *err)
 		return -1;
 	}
 	st->phase = PHASE_EXTRA;
-	return header_parser_finish(st->hp);
+	if (header_parser_finish(st->hp) < 0)
+		return -1;
+	cleanup_checks_extracted(st);
+	return 0;
 }

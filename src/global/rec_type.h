@@ -98,6 +98,10 @@ enum rec_type {
 #define REC_ATTR_SASL_METHOD "sasl_method"
 #define REC_ATTR_SASL_USERNAME "sasl_username"
 #define REC_ATTR_SASL_SENDER "sasl_sender"
+/* Extracted segment: header/body checks FILTER and REDIRECT (Postfix has
+ * record types of its own for these; the last one of each counts). */
+#define REC_ATTR_CONTENT_FILTER "content_filter"
+#define REC_ATTR_REDIRECT_TO "redirect_to"
 
 /* Longest attribute name accepted in a named attribute record. */
 #define REC_ATTR_NAME_MAX 64

@@ -68,6 +68,7 @@ static void
 conf_load_limits(struct smtpd_conf *sc, struct mail_conf *conf)
 {
 	sc->message_size_limit = mail_conf_size(conf, "message_size_limit");
+	sc->queue_minfree = mail_conf_size(conf, "queue_minfree");
 	sc->line_length_limit = (int)mail_conf_int(conf, "line_length_limit");
 	sc->recipient_limit = (int)mail_conf_int(conf, "smtpd_recipient_limit");
 	sc->timeout_ms = time_ms(conf, "smtpd_timeout");
@@ -98,6 +99,8 @@ smtpd_conf_load(struct mail_conf *conf)
 	sc->is_smtputf8_enabled = mail_conf_bool(conf, "smtputf8_enable");
 	sc->is_strict_rfc821 = mail_conf_bool(conf, "strict_rfc821_envelopes");
 	sc->is_strict_smtputf8 = mail_conf_bool(conf, "strict_smtputf8");
+	sc->is_unauth_pipe_forbidden =
+		mail_conf_bool(conf, "smtpd_forbid_unauth_pipelining");
 	if (smtp_bare_lf_from_name(bare_lf, &sc->bare_lf) < 0)
 		log_fatal("invalid smtpd_forbid_bare_newline value: \"%s\"",
 			  bare_lf);

@@ -32,6 +32,7 @@ struct smtpd_conf {
 	char *mail_name;
 	char *cleanup_path;           /* public/$cleanup_service_name */
 	long long message_size_limit; /* 0: no limit */
+	long long queue_minfree;      /* bytes the queue must keep free */
 	int line_length_limit;
 	int recipient_limit;       /* smtpd_recipient_limit */
 	int timeout_ms;            /* smtpd_timeout */
@@ -45,6 +46,7 @@ struct smtpd_conf {
 	bool is_smtputf8_enabled;  /* smtputf8_enable */
 	bool is_strict_rfc821;     /* strict_rfc821_envelopes */
 	bool is_strict_smtputf8;   /* strict_smtputf8 */
+	bool is_unauth_pipe_forbidden; /* smtpd_forbid_unauth_pipelining */
 	enum smtp_bare_lf bare_lf; /* smtpd_forbid_bare_newline */
 	int bare_lf_code;          /* smtpd_forbid_bare_newline_reject_code */
 	struct argv *discard_ehlo; /* smtpd_discard_ehlo_keywords, lower */
@@ -83,7 +85,7 @@ enum smtpd_end {
 struct smtpd_session {
 	const struct smtpd_conf *conf;
 	struct stream *stream;
-	char name[8]; /* no reverse DNS yet: always "unknown" */
+	char name[16]; /* no reverse DNS yet: "unknown" ("localhost" for -S) */
 	struct sock_addr_text peer;
 	struct sock_addr_text local;
 	char *namaddr;        /* "unknown[192.0.2.1]" */
@@ -103,6 +105,9 @@ struct smtpd_session {
 	struct cleanup_clnt *cleanup;
 	char *queue_id;
 	bool is_queue_broken; /* cleanup failed: DATA must say 451 */
+	bool is_ill_pipelining; /* sent ahead where RFC 2920 forbids it */
+	bool is_early_talker;   /* input before our greeting */
+	bool is_stand_alone;    /* not a socket (smtpd -S): no pipelining test */
 	uint64_t data_bytes;  /* "(N bytes)" in DATA's lost/timeout lines */
 	struct strbuf line;
 	struct strbuf reply;

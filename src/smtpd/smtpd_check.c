@@ -200,30 +200,25 @@ check_open_lists(struct smtpd_check *check, struct mail_conf *conf,
 	return 0;
 }
 
-static int
-check_open_maps(struct smtpd_check *check, struct mail_conf *conf,
-		struct err *err)
+static void
+check_open_maps(struct smtpd_check *check, struct mail_conf *conf)
 {
 	struct argv *local = mail_conf_list(conf, "local_recipient_maps");
 
 	check->has_local_rcpt_maps = local->count > 0;
 	argv_destroy(&local);
-	if (check_maps_open(&check->local_rcpt_maps, conf,
-			    "local_recipient_maps", err) < 0 ||
-	    check_maps_open(&check->virtual_alias_maps, conf,
-			    "virtual_alias_maps", err) < 0 ||
-	    check_maps_open(&check->virtual_mailbox_maps, conf,
-			    "virtual_mailbox_maps", err) < 0 ||
-	    check_maps_open(&check->relay_rcpt_maps, conf,
-			    "relay_recipient_maps", err) < 0)
-		return -1;
+	check->local_rcpt_maps = check_maps_open(conf, "local_recipient_maps");
+	check->virtual_alias_maps = check_maps_open(conf, "virtual_alias_maps");
+	check->virtual_mailbox_maps =
+		check_maps_open(conf, "virtual_mailbox_maps");
+	check->relay_rcpt_maps = check_maps_open(conf, "relay_recipient_maps");
 	/* Every table unimplemented: do not reject everyone. */
-	if (check->local_rcpt_maps.count == 0 && check->has_local_rcpt_maps) {
+	if (maps_is_empty(check->local_rcpt_maps) &&
+	    check->has_local_rcpt_maps) {
 		log_warning("local_recipient_maps: no usable table; "
 			    "local recipients are not checked");
 		check->has_local_rcpt_maps = false;
 	}
-	return 0;
 }
 
 static int
@@ -292,9 +287,12 @@ smtpd_check_create(struct mail_conf *conf, struct err *err)
 
 	check_load_settings(check, conf);
 	if (access_settings_load(conf, &check->access, err) < 0 ||
-	    check_open_lists(check, conf, err) < 0 ||
-	    check_open_maps(check, conf, err) < 0 ||
-	    check_parse_lists(check, conf, err) < 0) {
+	    check_open_lists(check, conf, err) < 0) {
+		smtpd_check_destroy(&check);
+		return NULL;
+	}
+	check_open_maps(check, conf);
+	if (check_parse_lists(check, conf, err) < 0) {
 		smtpd_check_destroy(&check);
 		return NULL;
 	}
@@ -327,10 +325,10 @@ smtpd_check_destroy(struct smtpd_check **checkp)
 	match_list_destroy(&check->relay_domains);
 	match_list_destroy(&check->virtual_alias_domains);
 	match_list_destroy(&check->virtual_mailbox_domains);
-	check_maps_close(&check->local_rcpt_maps);
-	check_maps_close(&check->virtual_alias_maps);
-	check_maps_close(&check->virtual_mailbox_maps);
-	check_maps_close(&check->relay_rcpt_maps);
+	maps_destroy(&check->local_rcpt_maps);
+	maps_destroy(&check->virtual_alias_maps);
+	maps_destroy(&check->virtual_mailbox_maps);
+	maps_destroy(&check->relay_rcpt_maps);
 	free(check->myorigin);
 	free(check);
 	*checkp = NULL;

@@ -9,7 +9,6 @@
  * routed domain exactly as the relay test does.
  * Security: names and addresses are untrusted; a table that fails defers.
  */
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,76 +86,63 @@ check_non_fqdn_addr(struct check_run *run, const char *addr, bool is_sender)
 			    addr, is_sender ? "Sender" : "Recipient");
 }
 
-int
-check_maps_open(struct maps *maps, struct mail_conf *conf, const char *pname,
-		struct err *err)
+/* "type:name" whose type Postern implements. */
+static bool
+is_known_table(const char *spec)
+{
+	const char *colon = strchr(spec, ':');
+	char *type;
+	bool is_known;
+
+	if (colon == NULL)
+		return false;
+	type = xstrndup(spec, (size_t)(colon - spec));
+	is_known = dict_type_is_known(type);
+	free(type);
+	return is_known;
+}
+
+struct maps *
+check_maps_open(struct mail_conf *conf, const char *pname)
 {
 	struct argv *specs = mail_conf_list(conf, pname);
+	const struct argv *errors;
+	struct strbuf text;
+	struct maps *maps;
 
-	maps->pname = pname;
-	maps->dicts = xcalloc(specs->count + 1, sizeof(*maps->dicts));
+	strbuf_init(&text, STRBUF_UNLIMITED);
 	for (size_t i = 0; i < specs->count; i++) {
-		const char *spec = specs->items[i];
-		const char *colon = strchr(spec, ':');
-		char *type = colon ? xstrndup(spec, (size_t)(colon - spec))
-				   : xstrdup(spec);
-		bool is_known = colon != NULL && dict_type_is_known(type);
-
-		free(type);
-		if (!is_known) {
+		if (!is_known_table(specs->items[i])) {
 			/* proxy:, unix:, nis: are not implemented yet */
 			log_warning("%s: table \"%s\" is not implemented; "
 				    "ignoring it",
-				    pname, spec);
+				    pname, specs->items[i]);
 			continue;
 		}
-		/*
-		 * A table that cannot be opened (hash:/etc/aliases before
-		 * newaliases) is left out with a warning rather than
-		 * stopping smtpd; with no table left the test is skipped.
-		 */
-		maps->dicts[maps->count] =
-			dict_open(spec, O_RDONLY, DICT_FLAG_FOLD_FIX, err);
-		if (maps->dicts[maps->count] == NULL) {
-			log_warning("%s: %s; ignoring this table", pname,
-				    err->text);
-			continue;
-		}
-		maps->count++;
+		(void)strbuf_printf(&text, "%s%s", text.len > 0 ? ", " : "",
+				    specs->items[i]);
 	}
 	argv_destroy(&specs);
-	return 0;
-}
-
-void
-check_maps_close(struct maps *maps)
-{
-	for (size_t i = 0; i < maps->count; i++)
-		dict_close(&maps->dicts[i]);
-	free(maps->dicts);
-	maps->dicts = NULL;
-	maps->count = 0;
+	/* A table that will not open defers the mail that needs it. */
+	maps = maps_create(pname, text.data, 0);
+	strbuf_deinit(&text);
+	errors = maps_open_errors(maps);
+	for (size_t i = 0; i < errors->count; i++)
+		log_warning("%s: %s", pname, errors->items[i]);
+	return maps;
 }
 
 /* Look key up in every table; DICT_FOUND, DICT_NOTFOUND or DICT_ERROR. */
 static int
-maps_find_key(const struct maps *maps, const char *key, bool is_whole)
+maps_find_key(struct maps *maps, const char *key, bool is_whole)
 {
-	for (size_t i = 0; i < maps->count; i++) {
-		const char *value;
-		struct err err;
-		int ret;
+	const char *value;
+	struct err err;
+	int ret = maps_find(maps, key, !is_whole, &value, &err);
 
-		if (!is_whole && (maps->dicts[i]->flags & DICT_FLAG_PATTERN))
-			continue;
-		ret = dict_lookup(maps->dicts[i], key, &value, &err);
-		if (ret == DICT_ERROR)
-			log_warning("%s lookup error for \"%s\": %s",
-				    maps->pname, key, err.text);
-		if (ret != DICT_NOTFOUND)
-			return ret;
-	}
-	return DICT_NOTFOUND;
+	if (ret == DICT_ERROR)
+		log_warning("%s: %s", maps_title(maps), err.text);
+	return ret;
 }
 
 /*
@@ -164,7 +150,7 @@ maps_find_key(const struct maps *maps, const char *key, bool is_whole)
  * local domains) user+ext and user, else @domain.
  */
 static int
-maps_find_addr(struct smtpd_check *check, const struct maps *maps,
+maps_find_addr(struct smtpd_check *check, struct maps *maps,
 	       const char *addr, bool is_local)
 {
 	struct mail_addr_parts parts;
@@ -252,20 +238,21 @@ unknown_user(struct check_run *run, const char *addr, bool is_sender,
 /* The table test for one address class; DICT_* as maps_find_addr. */
 static int
 class_lookup(struct smtpd_check *check, enum addr_class cls,
-	     const char *addr, const struct maps **maps_out)
+	     const char *addr)
 {
-	*maps_out = NULL;
+	struct maps *maps = NULL;
+
 	if (cls == CLASS_LOCAL && check->has_local_rcpt_maps)
-		*maps_out = &check->local_rcpt_maps;
+		maps = check->local_rcpt_maps;
 	else if (cls == CLASS_ALIAS)
 		return DICT_NOTFOUND; /* virtual_alias_maps already said no */
 	else if (cls == CLASS_VIRTUAL)
-		*maps_out = &check->virtual_mailbox_maps;
-	else if (cls == CLASS_RELAY && check->relay_rcpt_maps.count > 0)
-		*maps_out = &check->relay_rcpt_maps;
-	if (*maps_out == NULL)
+		maps = check->virtual_mailbox_maps;
+	else if (cls == CLASS_RELAY && !maps_is_empty(check->relay_rcpt_maps))
+		maps = check->relay_rcpt_maps;
+	if (maps == NULL)
 		return DICT_FOUND; /* nothing to check */
-	return maps_find_addr(check, *maps_out, addr, cls == CLASS_LOCAL);
+	return maps_find_addr(check, maps, addr, cls == CLASS_LOCAL);
 }
 
 static enum verdict
@@ -292,7 +279,6 @@ enum verdict
 check_unlisted(struct check_run *run, const char *addr, bool is_sender)
 {
 	struct smtpd_check *check = run->check;
-	const struct maps *maps;
 	bool is_routed = false;
 	char *final, *domain;
 	enum addr_class cls;
@@ -309,9 +295,9 @@ check_unlisted(struct check_run *run, const char *addr, bool is_sender)
 		return check_config_error(run);
 	if (cls == CLASS_DEFAULT)
 		return VERDICT_DUNNO;
-	ret = maps_find_addr(check, &check->virtual_alias_maps, addr,
+	ret = maps_find_addr(check, check->virtual_alias_maps, addr,
 			     cls == CLASS_LOCAL);
 	if (ret == DICT_NOTFOUND)
-		ret = class_lookup(check, cls, addr, &maps);
+		ret = class_lookup(check, cls, addr);
 	return unlisted_verdict(run, addr, is_sender, cls, ret);
 }

@@ -16,6 +16,7 @@
 
 #include "global/access_map.h"
 #include "global/mail_addr.h"
+#include "global/maps.h"
 #include "global/match_list.h"
 
 #include "smtpd/smtpd_check.h"
@@ -79,13 +80,6 @@ struct rlist {
 	size_t count;
 };
 
-/* A list of tables (local_recipient_maps and friends). */
-struct maps {
-	const char *pname;
-	struct dict **dicts;
-	size_t count;
-};
-
 struct smtpd_check {
 	struct rlist *lists; /* indexed by enum list_id in smtpd_check.c */
 	struct match_list *mynetworks;
@@ -93,10 +87,10 @@ struct smtpd_check {
 	struct match_list *relay_domains;
 	struct match_list *virtual_alias_domains;
 	struct match_list *virtual_mailbox_domains;
-	struct maps local_rcpt_maps;
-	struct maps virtual_alias_maps;
-	struct maps virtual_mailbox_maps;
-	struct maps relay_rcpt_maps;
+	struct maps *local_rcpt_maps;
+	struct maps *virtual_alias_maps;
+	struct maps *virtual_mailbox_maps;
+	struct maps *relay_rcpt_maps;
 	bool has_local_rcpt_maps; /* local_recipient_maps is not empty */
 	struct mail_addr_route_opts route;
 	struct access_settings access;
@@ -169,8 +163,11 @@ enum verdict check_non_fqdn_addr(struct check_run *run, const char *addr,
 				 bool is_sender);
 enum verdict check_unlisted(struct check_run *run, const char *addr,
 			    bool is_sender);
-int check_maps_open(struct maps *maps, struct mail_conf *conf,
-		    const char *pname, struct err *err);
-void check_maps_close(struct maps *maps);
+/*
+ * Open the tables of parameter pname (global/maps: a table that will not
+ * open fails every lookup, so the mail is deferred). Types Postern does
+ * not implement yet (proxy:, unix:, nis:) are left out with a warning.
+ */
+struct maps *check_maps_open(struct mail_conf *conf, const char *pname);
 
 #endif

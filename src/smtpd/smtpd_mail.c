@@ -13,7 +13,9 @@
  * mail_addr, content through smtp_data (smuggling-proof end of data),
  * sizes are bounded by message_size_limit.
  */
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/statvfs.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -30,6 +32,7 @@
 
 #define REPLY_WRITE_ERROR "451 4.3.0 Error: queue file write error"
 #define REPLY_TOO_BIG "552 5.3.4 Message size exceeds fixed limit"
+#define REPLY_NO_SPACE "452 4.3.1 Insufficient system storage"
 
 void
 smtpd_mail_reset(struct smtpd_session *sess)
@@ -135,6 +138,38 @@ parse_path(struct smtpd_session *sess, const char *text,
 	return 0;
 }
 
+/*
+ * Postfix's space rule: the queue file system must keep
+ * max(queue_minfree, 1.5 x message_size_limit) bytes free, plus the
+ * client's SIZE= when it gave one. The daemon's working directory is the
+ * queue (or its chroot). A failed statvfs is not held against the client
+ * (cleanup still fails cleanly on a full disk).
+ */
+static bool
+has_queue_space(const struct smtpd_conf *conf, uint64_t size)
+{
+	struct statvfs fs;
+	unsigned long long avail, need = (unsigned long long)conf->queue_minfree;
+	unsigned long long limit_need = conf->message_size_limit > 0
+		? (unsigned long long)conf->message_size_limit / 2 * 3
+		: 0;
+
+	if (statvfs(".", &fs) < 0) {
+		log_warning("statvfs queue directory: %s", strerror(errno));
+		return true;
+	}
+	avail = (unsigned long long)fs.f_bavail * fs.f_frsize;
+	if (limit_need > need)
+		need = limit_need;
+	if (avail < need) {
+		log_warning("not enough free space in mail queue: %llu bytes "
+			    "< %llu (queue_minfree or 1.5*message_size_limit)",
+			    avail, need);
+		return false;
+	}
+	return avail - need >= size;
+}
+
 void
 smtpd_mail_cmd(struct smtpd_session *sess, const struct smtp_cmd *cmd)
 {
@@ -161,6 +196,13 @@ smtpd_mail_cmd(struct smtpd_session *sess, const struct smtp_cmd *cmd)
 	}
 	if (st8 != MAIL_ADDR_OK) {
 		smtpd_reply(sess, "%s", mail_addr_reply(st8, MAIL_ADDR_SENDER));
+		goto refused;
+	}
+	if (!has_queue_space(conf, params.has_size ? params.size : 0)) {
+		sess->sender = path.addr; /* for the log line only */
+		log_reject(sess, "MAIL", REPLY_NO_SPACE, NULL);
+		sess->sender = NULL;
+		smtpd_reply(sess, REPLY_NO_SPACE);
 		goto refused;
 	}
 	sess->sender = path.addr;
@@ -522,9 +564,12 @@ cleanup_reply(const struct cleanup_result *result, struct strbuf *reply)
 	else if (result->status & CLEANUP_STAT_HOPS)
 		strbuf_set(reply, "554 5.4.0 Error: too many hops");
 	else if (result->status & CLEANUP_STAT_WRITE && result->code == 452)
-		strbuf_set(reply, "452 4.3.1 Insufficient system storage");
+		strbuf_set(reply, REPLY_NO_SPACE);
 	else if (result->status & CLEANUP_STAT_WRITE)
 		strbuf_set(reply, REPLY_WRITE_ERROR);
+	else if (result->status & CLEANUP_STAT_CONT) /* header/body checks */
+		(void)strbuf_printf(reply, "%d %s %s", result->code,
+				    result->dsn, result->reason);
 	else
 		(void)strbuf_printf(reply, "%d %s Error: %s", result->code,
 				    result->dsn, result->reason);

@@ -12,6 +12,7 @@
  * Security: every line is untrusted and bounded by line_length_limit.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -420,6 +421,75 @@ state_allows(struct smtpd_session *sess, const struct smtp_cmd *cmd)
 	return true;
 }
 
+/* Commands after which RFC 2920 makes a client wait for the reply. */
+static bool
+is_group_end(enum smtp_verb verb)
+{
+	return verb == SMTP_VERB_HELO || verb == SMTP_VERB_EHLO ||
+	       verb == SMTP_VERB_DATA || verb == SMTP_VERB_NOOP ||
+	       verb == SMTP_VERB_VRFY || verb == SMTP_VERB_EXPN ||
+	       verb == SMTP_VERB_STARTTLS;
+}
+
+/* Untrusted input for a log line: controls escaped, at most 100 bytes. */
+static void
+escape_input(struct strbuf *out, const char *data, size_t len)
+{
+	for (size_t i = 0; i < len && i < 100; i++) {
+		unsigned char c = (unsigned char)data[i];
+
+		if (c == '\r')
+			(void)strbuf_append_str(out, "\\r");
+		else if (c == '\n')
+			(void)strbuf_append_str(out, "\\n");
+		else if (c < 0x20 || c >= 0x7f || c == '\\')
+			(void)strbuf_printf(out, "\\%03o", c);
+		else
+			(void)strbuf_append_char(out, c);
+	}
+}
+
+/*
+ * Input the client sent before it could have seen our reply: before the
+ * greeting, after a command that ends a group (EHLO, DATA, ...), or any
+ * pipelining without EHLO. Logged once; with
+ * smtpd_forbid_unauth_pipelining the session ends with 554. Returns
+ * false when it did.
+ */
+static bool
+pipelining_ok(struct smtpd_session *sess, const struct smtp_cmd *cmd)
+{
+	size_t pending = stream_read_pending(sess->stream);
+	const char *after = smtp_verb_name(cmd->verb);
+	struct strbuf input;
+
+	if (sess->is_stand_alone || sess->is_ill_pipelining)
+		return true;
+	/* Unknown commands cost errors already (smtpd_hard_error_limit). */
+	if (!sess->is_early_talker &&
+	    (pending == 0 || cmd->verb == SMTP_VERB_UNKNOWN ||
+	     (strcmp(sess->protocol, "ESMTP") == 0 &&
+	      !is_group_end(cmd->verb))))
+		return true;
+	strbuf_init(&input, STRBUF_UNLIMITED);
+	if (sess->is_early_talker) {
+		after = "CONNECT";
+		escape_input(&input, sess->line.data, sess->line.len);
+		(void)strbuf_append_str(&input, "\\r\\n");
+	}
+	escape_input(&input, stream_read_peek(sess->stream), pending);
+	log_info("improper command pipelining after %s from %s: %s", after,
+		 sess->namaddr, input.data);
+	strbuf_deinit(&input);
+	sess->is_early_talker = false;
+	sess->is_ill_pipelining = true;
+	if (!sess->conf->is_unauth_pipe_forbidden)
+		return true;
+	smtpd_reply(sess, "554 5.5.0 Error: SMTP protocol synchronization");
+	sess->end = SMTPD_END_QUIT;
+	return false;
+}
+
 static void
 one_command(struct smtpd_session *sess)
 {
@@ -434,6 +504,12 @@ one_command(struct smtpd_session *sess)
 				sess->conf->bare_lf, flags, &cmd);
 	if (status != SMTP_CMD_ERR_EOF)
 		sess->where = smtp_verb_name(cmd.verb);
+	/* The rest of an overlong line is not pipelined input. */
+	if (status != SMTP_CMD_ERR_EOF && status != SMTP_CMD_ERR_TOO_LONG &&
+	    !pipelining_ok(sess, &cmd)) {
+		smtp_cmd_free(&cmd);
+		return;
+	}
 	/* Postfix checks the state before a command's argument syntax. */
 	if (status == SMTP_CMD_OK ||
 	    (status == SMTP_CMD_ERR_SYNTAX && cmd.verb != SMTP_VERB_RCPT &&
@@ -459,8 +535,13 @@ session_init(struct smtpd_session *sess, const struct smtpd_conf *conf,
 	sess->conf = conf;
 	sess->stream = stream;
 	strcpy(sess->name, "unknown");
-	if (sock_peer_addr(stream_fd(stream), &sess->peer) < 0)
-		strcpy(sess->peer.addr, "unknown");
+	if (sock_peer_addr(stream_fd(stream), &sess->peer) < 0) {
+		/* Not a socket (sendmail -bs): named as Postfix names it. */
+		strcpy(sess->name, "localhost");
+		strcpy(sess->peer.addr, "127.0.0.1");
+		strcpy(sess->peer.port, "0");
+		sess->is_stand_alone = true;
+	}
 	if (sock_local_addr(stream_fd(stream), &sess->local) < 0)
 		strcpy(sess->local.addr, "unknown");
 	strbuf_init(&namaddr, STRBUF_UNLIMITED);
@@ -484,6 +565,17 @@ session_deinit(struct smtpd_session *sess)
 	strbuf_deinit(&sess->reply);
 }
 
+/* Did the client talk before our greeting? */
+static bool
+has_early_input(const struct smtpd_session *sess)
+{
+	struct pollfd pfd = { .fd = stream_fd(sess->stream), .events = POLLIN };
+
+	if (sess->is_stand_alone)
+		return false;
+	return poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN) != 0;
+}
+
 void
 smtpd_session_run(const struct smtpd_conf *conf, struct stream *stream)
 {
@@ -491,6 +583,7 @@ smtpd_session_run(const struct smtpd_conf *conf, struct stream *stream)
 
 	session_init(&sess, conf, stream);
 	log_info("connect from %s", sess.namaddr);
+	sess.is_early_talker = has_early_input(&sess);
 	smtpd_reply(&sess, "220 %s", conf->banner);
 	while (sess.end == SMTPD_END_NONE) {
 		if (sess.error_count >= conf->hard_error_limit) {

@@ -445,6 +445,12 @@ stream_read_pending(const struct stream *s)
 	return s->rend - s->rpos;
 }
 
+const char *
+stream_read_peek(const struct stream *s)
+{
+	return s->rbuf + s->rpos;
+}
+
 int
 stream_write(struct stream *s, const void *bytes, size_t len)
 {

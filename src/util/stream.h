@@ -130,6 +130,12 @@ ssize_t stream_read_some(struct stream *s, void *buf, size_t len);
 size_t stream_read_pending(const struct stream *s);
 
 /*
+ * The stream_read_pending bytes themselves (not NUL-terminated), valid
+ * until the next read; for logging input a peer sent too early.
+ */
+const char *stream_read_peek(const struct stream *s);
+
+/*
  * Buffered output: bytes are written to the fd when the buffer fills and
  * by stream_flush. stream_puts writes text as it is (no newline added).
  * Returns 0, or -1 with errno (EPIPE, ETIMEDOUT, ...), after which the

@@ -24,6 +24,8 @@ GOLDEN = DATA / "postconf"
 DEFAULT_DEVIATIONS = {
     # Postfix 3.9's safer default (DESIGN.md section 1); 3.7 says "no".
     "smtpd_forbid_bare_newline": "normalize",
+    # Postfix 3.9's safer default (DESIGN.md section 1); 3.7.6+ says "no".
+    "smtpd_forbid_unauth_pipelining": "yes",
 }
 
 # Parameters Postern declares that Postfix 3.7 does not have.

@@ -333,7 +333,9 @@ def fill(path, leave):
 
 
 def test_full_disk_gives_452_and_leaves_nothing(small_queue):
-    inst = start(small_queue)
+    # No size limit: smtpd's MAIL FROM space check (queue_minfree or
+    # 1.5 x message_size_limit) must not stop this one before cleanup.
+    inst = start(small_queue, message_size_limit="0")
     filler = fill(inst.queue, 16 * 1024)
     conn, queue_id = open_transaction(inst)
     assert conn.cmd("DATA").startswith("354")
@@ -359,17 +361,16 @@ def test_full_disk_gives_452_and_leaves_nothing(small_queue):
 
 
 def test_full_disk_from_the_start(small_queue):
-    """No free block at all. The new queue file costs no block until its
-    first flush, so RCPT is accepted; the end of data gets 452 and nothing
-    is left. (Postfix would already refuse MAIL FROM with "452 4.3.1
-    Insufficient system storage" when free space is below queue_minfree or
-    1.5 x message_size_limit; our smtpd has no such check yet.)"""
+    """No free block at all: smtpd refuses MAIL FROM with Postfix's "452
+    4.3.1 Insufficient system storage" (free space below queue_minfree or
+    1.5 x message_size_limit), and no queue file is made."""
     inst = start(small_queue, message_size_limit="100000")
     fill(inst.queue, 0)
-    conn, queue_id = open_transaction(inst)
-    assert conn.cmd("DATA").startswith("354")
-    conn.send("Subject: none\r\n\r\n" + ("v" * 98 + "\r\n") * 50 + ".\r\n")
-    assert conn.reply() == "452 4.3.1 Insufficient system storage"
+    conn = Raw(inst.port)
+    assert conn.cmd("EHLO client.example").startswith("250")
+    assert conn.cmd("MAIL FROM:<a@b.test>") == \
+        "452 4.3.1 Insufficient system storage"
     conn.close()
-    wait_until(lambda: gone(inst, queue_id))
+    inst.wait_for_log(r"NOQUEUE: reject: MAIL from \S+: 452 4\.3\.1 "
+                      r"Insufficient system storage; from=<a@b\.test> ")
     assert incoming(inst) == {}

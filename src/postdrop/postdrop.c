@@ -17,6 +17,11 @@
  * the exit status is 0. A file growing past message_size_limit is given
  * up after reading on to E ("postdrop: warning: uid=N: File too large").
  * On success it wakes pickup (public/pickup).
+ * Before anything else, when it runs set-gid (or set-uid) for a user
+ * other than root, it refuses a config directory (-c or MAIL_CONFIG) that
+ * the default main.cf does not list in alternate_config_directories or
+ * multi_instance_directories, as Postfix's postdrop does; and it refuses
+ * any user not in authorized_submit_users (global/submit_acl.h).
  * Privileges: installed set-gid setgid_group, so that any user can write
  * into maildrop/ (mode 0730, owner mail_owner, group setgid_group). It
  * touches nothing else, runs no other program, and removes its file on
@@ -40,6 +45,7 @@
 #include "global/queue_file.h"
 #include "global/rec_type.h"
 #include "global/record.h"
+#include "global/submit_acl.h"
 #include "util/attr.h"
 #include "util/attr_io.h"
 #include "util/log.h"
@@ -244,6 +250,26 @@ check_std_fds(void)
 			log_fatal("open /dev/null: %s", strerror(errno));
 }
 
+/* -c or MAIL_CONFIG from an ordinary user of a set-gid postdrop. */
+static void
+check_config_dir(const char *config_dir)
+{
+	struct err first;
+	struct err err;
+	int ret;
+
+	if (config_dir == NULL)
+		config_dir = getenv("MAIL_CONFIG");
+	if (getuid() == 0 || (geteuid() == getuid() && getegid() == getgid()))
+		return;
+	ret = submit_config_dir_check(config_dir, MAIL_CONF_DEFAULT_DIR, &first,
+				      &err);
+	if (ret == 0)
+		log_error("%s", first.text);
+	if (ret <= 0)
+		log_fatal("%s", err.text);
+}
+
 static struct mail_conf *
 load_conf(int argc, char **argv)
 {
@@ -268,11 +294,14 @@ load_conf(int argc, char **argv)
 			log_fatal("%s", POSTDROP_USAGE);
 		}
 	}
+	check_config_dir(config_dir);
 	if ((conf = mail_conf_load(config_dir, &err)) == NULL)
 		log_fatal("%s", err.text);
 	maillog_setup(conf, "postdrop", true);
 	log_set_stderr_tag("postdrop");
 	log_set_verbose(verbose);
+	if (submit_acl_check(conf, getuid(), &err) <= 0)
+		log_fatal("%s", err.text);
 	return conf;
 }
 

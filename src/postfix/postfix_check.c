@@ -7,8 +7,12 @@
  * (an unprivileged instance). Then reads main.cf and master.cf the way the
  * daemons will, so a broken file is reported before anything starts, and
  * warns about what Postfix's postconf warns about (global/conf_check.c).
+ * set-permissions as root also makes command_directory's postdrop and
+ * postqueue root:setgid_group mode 2755, as Postfix's postfix-files does
+ * (a program that is not there is skipped).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -120,6 +124,51 @@ prepare_dir(const struct mail_queue_dir *dir, const struct owners *owners,
 	return 0;
 }
 
+/* The set-gid commands of postfix-files: root:setgid_group, 2755. */
+static const char *const setgid_commands[] = { "postdrop", "postqueue" };
+
+static int
+fix_setgid_command(const char *path, gid_t gid)
+{
+	struct stat st;
+	int fd;
+	int ret = 0;
+
+	/* No symlinks: never hand set-gid to a file somewhere else. */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		log_error("open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		log_error("%s: not a regular file", path);
+		ret = -1;
+	} else if (fchown(fd, 0, gid) < 0 || fchmod(fd, 02755) < 0) {
+		log_error("set permissions of %s: %s", path, strerror(errno));
+		ret = -1;
+	}
+	(void)close(fd);
+	return ret;
+}
+
+static int
+fix_setgid_commands(struct mail_conf *conf, gid_t gid)
+{
+	const char *dir = mail_conf_str(conf, "command_directory");
+	int ret = 0;
+
+	for (size_t i = 0;
+	     i < sizeof(setgid_commands) / sizeof(setgid_commands[0]); i++) {
+		char *path = xasprintf("%s/%s", dir, setgid_commands[i]);
+
+		if (fix_setgid_command(path, gid) < 0)
+			ret = -1;
+		free(path);
+	}
+	return ret;
+}
+
 static int
 check_master_cf(struct mail_conf *conf)
 {
@@ -163,6 +212,9 @@ postfix_check(struct mail_conf *conf, bool want_fix_all)
 	for (size_t i = 0; i < count; i++)
 		if (prepare_dir(&dirs[i], &owners, want_fix_all) < 0)
 			ret = -1;
+	if (want_fix_all && geteuid() == 0 &&
+	    fix_setgid_commands(conf, owners.setgid_gid) < 0)
+		ret = -1;
 	if (ret == 0 && check_master_cf(conf) < 0)
 		ret = 1;
 	return ret;

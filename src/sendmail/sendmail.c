@@ -8,15 +8,20 @@
  * -bi) and from options, as in Postfix: -bm (the default) posts a message
  * (sendmail_enqueue.c); -bp and -q run postqueue (-p, -f, -s SITE, -i
  * ID); -bi and -I run postalias on alias_database (-oA overrides it);
- * -bd runs "postfix start"; -bh and -bH do nothing. -bs and -bv are not
- * supported yet and say so. Other options: -t, -i, -oi, -f/-r sender, -F
+ * -bd runs "postfix start"; -bs runs daemon_directory/smtpd -S (SMTP on
+ * standard input and output); -bh and -bH do nothing. -bv is not
+ * supported yet and says so. Other options: -t, -i, -oi, -f/-r sender, -F
  * full name, -N dsn, -V envid, -C config, -v; -R, -A, -B, -G, -L, -O, -U,
  * -X, -c, -e, -h, -m, -o and -p are accepted and ignored, as Postfix
  * ignores most of them.
  * Exit status: sysexits.h codes, as Postfix's sendmail exits; an error
  * from the shared library code (a bad main.cf) exits EX_TEMPFAIL.
+ * Submission (-bm, -bs) is refused to users not in authorized_submit_users
+ * ("User NAME(UID) is not allowed to submit mail"), and a user other than
+ * root may give -C only for a directory that the default main.cf lists in
+ * alternate_config_directories or multi_instance_directories.
  * Privileges: none; it runs as the invoking user. postdrop, installed
- * set-gid, does the writing.
+ * set-gid, does the writing, and checks both rules again.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -31,6 +36,7 @@
 #include "global/mail_conf.h"
 #include "global/maillog.h"
 #include "global/rec_type.h"
+#include "global/submit_acl.h"
 #include "sendmail.h"
 #include "util/argv.h"
 #include "util/log.h"
@@ -321,6 +327,56 @@ run_postqueue(struct mail_conf *conf, const struct sm_cmdline *cl,
 	run_command(conf, args, cl->opts.verbose);
 }
 
+/* authorized_submit_users, for the modes that submit mail. */
+static void
+check_submit_acl(struct mail_conf *conf)
+{
+	struct err err;
+
+	if (submit_acl_check(conf, getuid(), &err) <= 0)
+		sendmail_fatal(EX_TEMPFAIL, "%s", err.text);
+}
+
+/* -C as an ordinary user: only directories the default main.cf allows. */
+static void
+check_config_dir(const char *config_dir)
+{
+	struct err first;
+	struct err err;
+	int ret;
+
+	if (getuid() == 0)
+		return;
+	ret = submit_config_dir_check(config_dir, MAIL_CONF_DEFAULT_DIR, &first,
+				      &err);
+	if (ret == 0)
+		log_error("%s", first.text);
+	if (ret <= 0)
+		sendmail_fatal(EX_TEMPFAIL, "%s", err.text);
+}
+
+/* -bs: replace this process with smtpd in stand-alone mode. */
+static _Noreturn void
+run_smtpd(struct mail_conf *conf, const struct sm_cmdline *cl)
+{
+	const char *dir = mail_conf_str(conf, "daemon_directory");
+	struct argv *args = argv_create();
+	size_t len = strlen(dir) + sizeof("/smtpd");
+	char *path = xmalloc(len);
+
+	if (cl->opts.recipients[0] != NULL)
+		sendmail_fatal(EX_USAGE,
+			       "stand-alone mode requires no recipient");
+	check_submit_acl(conf);
+	argv_add(args, "smtpd");
+	argv_add(args, "-S");
+	for (int i = 0; i < cl->opts.verbose; i++)
+		argv_add(args, "-v");
+	snprintf(path, len, "%s/smtpd", dir);
+	execv(path, args->items);
+	sendmail_fatal(EX_UNAVAILABLE, "execv %s: %s", path, strerror(errno));
+}
+
 static void
 run_enqueue(struct mail_conf *conf, struct sm_cmdline *cl)
 {
@@ -336,6 +392,7 @@ run_enqueue(struct mail_conf *conf, struct sm_cmdline *cl)
 	if (cl->opts.verbose == 1)
 		cl->opts.verbose = 0;
 	log_set_verbose(cl->opts.verbose);
+	check_submit_acl(conf);
 	sendmail_enqueue(conf, &cl->opts);
 	exit(0);
 }
@@ -370,9 +427,7 @@ run_mode(struct mail_conf *conf, struct sm_cmdline *cl)
 		run_command(conf, args, cl->opts.verbose);
 		break;
 	case SM_MODE_USER:
-		sendmail_fatal(EX_UNAVAILABLE,
-			       "-bs (SMTP on standard input) is not supported "
-			       "yet");
+		run_smtpd(conf, cl);
 	case SM_MODE_VERIFY:
 		sendmail_fatal(EX_UNAVAILABLE,
 			       "-bv (address verification) is not supported "
@@ -400,6 +455,7 @@ main(int argc, char **argv)
 	parse_options(&cl, argc, argv);
 	check_conflicts(&cl);
 	if (cl.config_dir != NULL) {
+		check_config_dir(cl.config_dir);
 		/* postdrop and the other commands find it through this. */
 		if (setenv("MAIL_CONFIG", cl.config_dir, 1) < 0)
 			sendmail_fatal(EX_UNAVAILABLE, "out of memory");

@@ -72,6 +72,11 @@ def kick_pickup(inst):
 
 
 def sendmail(inst, *args, input="Subject: test\n\nbody\n", name="sendmail"):
+    if UID != 0:
+        # As in Postfix, only root may give -C a directory that the
+        # default main.cf does not list; MAIL_CONFIG is trusted.
+        env = dict(ENV, MAIL_CONFIG=str(inst.etc))
+        return run(name, *args, input=input, env=env)
     return run(name, "-C", inst.etc, *args, input=input, env=ENV)
 
 
@@ -330,11 +335,10 @@ def test_pickup_skips_incomplete_and_removes_garbage(queue):
 
 
 def test_unsupported_modes(mta):
-    for flag, what in (("-bv", "-bv (address verification)"),
-                       ("-bs", "-bs (SMTP on standard input)")):
-        proc = sendmail(mta, flag)
-        assert proc.returncode == 69
-        assert proc.stderr == f"sendmail: fatal: {what} is not supported yet\n"
+    proc = sendmail(mta, "-bv")
+    assert proc.returncode == 69
+    assert proc.stderr == ("sendmail: fatal: -bv (address verification) "
+                           "is not supported yet\n")
     proc = sendmail(mta, "-t", "-bp")
     assert proc.returncode == 64
     assert proc.stderr == ("sendmail: fatal: -t can be used only in delivery"
@@ -357,16 +361,16 @@ def test_newaliases(queue, tmp_path):
         query = run("postalias", "-c", queue.etc, "-q", "root",
                     f"hash:{aliases}")
         assert query.stdout == "bob@example.net\n"
-    proc = run("newaliases", "-C", queue.etc, "-oA" + f"hash:{aliases}")
+    proc = sendmail(queue, "-oA" + f"hash:{aliases}", name="newaliases")
     assert proc.returncode == 0, proc.stderr
-    proc = run("newaliases", "-C", queue.etc, "bob")
+    proc = sendmail(queue, "bob", name="newaliases")
     assert (proc.returncode, proc.stderr) == (
         64, "newaliases: fatal: alias initialization mode requires no "
         "recipient\n")
 
 
 def test_mailq_runs_postqueue(queue):
-    proc = run("mailq", "-C", queue.etc)
+    proc = sendmail(queue, name="mailq")
     if (SBIN / "postqueue").exists():
         assert proc.returncode in (0, 1)
     else:

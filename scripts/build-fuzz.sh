@@ -1,18 +1,25 @@
 #!/bin/sh
-# build-fuzz.sh - build every libFuzzer target in fuzz/ into build/fuzz/.
+# build-fuzz.sh - build every libFuzzer target in fuzz/ (or only those named).
 #
+# Usage: scripts/build-fuzz.sh [NAME...]   (NAME: fuzz_main_cf, ...)
 # Each fuzz/fuzz_NAME.c defines LLVMFuzzerTestOneInput and is linked with
 # clang's -fsanitize=fuzzer,address,undefined against all of src/util and
-# src/global. Run one with: build/fuzz/fuzz_NAME -max_total_time=60 CORPUS
-# (a seed corpus, if any, is in fuzz/corpus/NAME/). Not part of make check.
+# src/global, into $FUZZ_OUT (default build/fuzz). Run one on a scratch
+# copy of its seeds, since libFuzzer adds files to its first directory:
+#     cp -r fuzz/corpus/main_cf /tmp/c && build/fuzz/fuzz_main_cf -max_total_time=60 /tmp/c
+# Not part of make check.
 set -eu
 cd "$(dirname "$0")/.."
-out=build/fuzz
+out=${FUZZ_OUT:-build/fuzz}
 mkdir -p "$out"
 flags="-g -O1 -std=c11 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined"
 libsrc="$(ls src/util/*.c src/global/*.c)"
-for target in fuzz/fuzz_*.c; do
-	[ -e "$target" ] || continue
+if [ $# -gt 0 ]; then
+	targets=$(for n in "$@"; do echo "fuzz/$n.c"; done)
+else
+	targets=$(ls fuzz/fuzz_*.c)
+fi
+for target in $targets; do
 	name=$(basename "$target" .c)
 	echo "  FUZZ    $out/$name"
 	# shellcheck disable=SC2086

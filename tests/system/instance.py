@@ -155,3 +155,49 @@ def connect_unix(path, timeout=DEFAULT_TIMEOUT):
     sock.settimeout(timeout)
     sock.connect(str(path))
     return sock
+
+
+def can_connect(port):
+    """True if something accepts TCP connections on 127.0.0.1:port."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+class RawSMTP:
+    """A raw SMTP connection: send bytes as they are, read whole replies
+    (multi-line replies joined with newlines; "<EOF>" when the server
+    closed)."""
+
+    def __init__(self, port, timeout=10):
+        self.sock = socket.create_connection(("127.0.0.1", port),
+                                             timeout=timeout)
+        self.file = self.sock.makefile("rb")
+        self.greeting = self.reply()
+
+    def reply(self):
+        lines = []
+        while True:
+            line = self.file.readline()
+            if not line:
+                lines.append("<EOF>")
+                break
+            lines.append(line.decode("latin-1").rstrip("\r\n"))
+            if len(line) < 4 or line[3:4] != b"-":
+                break
+        return "\n".join(lines)
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode("latin-1")
+        self.sock.sendall(data)
+
+    def cmd(self, line):
+        self.send(line + "\r\n")
+        return self.reply()
+
+    def close(self):
+        self.file.close()
+        self.sock.close()

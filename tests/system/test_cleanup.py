@@ -15,7 +15,6 @@ message-id=<>" with no header added. Bcc: is removed in both cases.
 """
 import os
 import re
-import socket
 import time
 
 import pytest

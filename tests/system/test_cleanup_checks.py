@@ -33,13 +33,12 @@ refuses the whole file, so that table defers everything.)
 import os
 import re
 import smtplib
-import socket
-import time
 
 import pytest
 
+
 from conftest import run
-from instance import free_port, wait_until
+from instance import can_connect, free_port, wait_until
 
 ENV = {"TZ": "UTC"}
 
@@ -103,17 +102,9 @@ def inst(tmp_path_factory, mail_owner):
     inst.write_master("cleanup unix n - n - 0 cleanup\n"
                       f"127.0.0.1:{inst.port} inet n - n - - smtpd\n")
     inst.start()
-    wait_until(lambda: _can_connect(inst.port))
+    wait_until(lambda: can_connect(inst.port))
     yield inst
     inst.cleanup()
-
-
-def _can_connect(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return True
-    except OSError:
-        return False
 
 
 def send(inst, subject, extra="", body="hello"):
@@ -349,7 +340,7 @@ def test_broken_table_defers(tmp_path, mail_owner, table, reason):
         inst.write_master("cleanup unix n - n - 0 cleanup\n"
                           f"127.0.0.1:{inst.port} inet n - n - - smtpd\n")
         inst.start()
-        wait_until(lambda: _can_connect(inst.port))
+        wait_until(lambda: can_connect(inst.port))
         code, text, _ = send(inst, "anything")
         assert (code, text) == (451, "4.3.0 Error: queue file write error")
         log = inst.log()

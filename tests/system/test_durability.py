@@ -39,8 +39,9 @@ import time
 
 import pytest
 
+
 from conftest import run
-from instance import free_port, wait_until
+from instance import can_connect, free_port, wait_until
 
 ENV = {"TZ": "UTC"}
 SEED = 20260401
@@ -51,14 +52,6 @@ RUN_DEADLINE_S = 90
 ATTEMPTS_PER_MESSAGE = 40
 KILL_UNTIL = MESSAGES - 3 * CLIENTS
 QUEUED = re.compile(r"250 2\.0\.0 Ok: queued as (\w+)")
-
-
-def can_connect(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return True
-    except OSError:
-        return False
 
 
 class SmtpError(Exception):

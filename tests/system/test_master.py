@@ -12,8 +12,7 @@ import time
 
 import pytest
 
-from instance import (connect_tcp, connect_unix, free_port, wait_until,
-                      Instance)
+from instance import connect_tcp, connect_unix, free_port, wait_until
 
 
 def greeting(sock):

@@ -8,7 +8,6 @@ golden file stands for the configuration directory, @MACHINE@ for a value
 that depends on the machine, which the tests derive from this machine.
 """
 import os
-import re
 import shutil
 import socket
 import stat

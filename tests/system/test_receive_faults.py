@@ -12,61 +12,18 @@ only as root.
 import os
 import re
 import signal
-import socket
 import stat
 import subprocess
 import time
 
 import pytest
 
+
 from conftest import run
-from instance import free_port, wait_until
+from instance import can_connect, free_port, RawSMTP, wait_until
 
 ENV = {"TZ": "UTC"}
 WRITE_ERROR = "451 4.3.0 Error: queue file write error"
-
-
-def can_connect(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
-class Raw:
-    """A raw SMTP connection: send bytes, read replies."""
-
-    def __init__(self, port, timeout=10):
-        self.sock = socket.create_connection(("127.0.0.1", port),
-                                             timeout=timeout)
-        self.file = self.sock.makefile("rb")
-        self.greeting = self.reply()
-
-    def reply(self):
-        lines = []
-        while True:
-            line = self.file.readline()
-            if not line:
-                lines.append("<EOF>")
-                break
-            lines.append(line.decode("latin-1").rstrip("\r\n"))
-            if len(line) < 4 or line[3:4] != b"-":
-                break
-        return "\n".join(lines)
-
-    def send(self, data):
-        if isinstance(data, str):
-            data = data.encode("latin-1")
-        self.sock.sendall(data)
-
-    def cmd(self, line):
-        self.send(line + "\r\n")
-        return self.reply()
-
-    def close(self):
-        self.file.close()
-        self.sock.close()
 
 
 def start(inst, master_extra="", with_cleanup=True, **params):
@@ -84,7 +41,7 @@ def start(inst, master_extra="", with_cleanup=True, **params):
 def open_transaction(inst, rcpt="joe@mail.example.test"):
     """EHLO, MAIL, RCPT; returns the connection and the queue ID smtpd
     logged when it opened the cleanup submission."""
-    conn = Raw(inst.port)
+    conn = RawSMTP(inst.port)
     assert conn.cmd("EHLO client.example").startswith("250")
     assert conn.cmd("MAIL FROM:<a@b.test>") == "250 2.1.0 Ok"
     assert conn.cmd(f"RCPT TO:<{rcpt}>") == "250 2.1.5 Ok"
@@ -208,7 +165,7 @@ def test_too_big_in_cleanup_leaves_nothing(instance):
 
 def test_cleanup_not_running(instance):
     inst = start(instance, with_cleanup=False)
-    conn = Raw(inst.port)
+    conn = RawSMTP(inst.port)
     assert conn.cmd("EHLO client.example").startswith("250")
     assert conn.cmd("MAIL FROM:<a@b.test>") == "250 2.1.0 Ok"
     assert conn.cmd("RCPT TO:<joe@mail.example.test>") == WRITE_ERROR
@@ -366,7 +323,7 @@ def test_full_disk_from_the_start(small_queue):
     1.5 x message_size_limit), and no queue file is made."""
     inst = start(small_queue, message_size_limit="100000")
     fill(inst.queue, 0)
-    conn = Raw(inst.port)
+    conn = RawSMTP(inst.port)
     assert conn.cmd("EHLO client.example").startswith("250")
     assert conn.cmd("MAIL FROM:<a@b.test>") == \
         "452 4.3.1 Insufficient system storage"

@@ -36,14 +36,14 @@ not offer CHUNKING (no BDAT yet).
 import os
 import re
 import smtplib
-import socket
 import subprocess
 import time
 
 import pytest
 
+
 from conftest import run
-from instance import free_port, wait_until
+from instance import can_connect, free_port, RawSMTP, wait_until
 
 ENV = {"TZ": "UTC"}
 HOST = "mail.example.test"
@@ -86,56 +86,13 @@ def smtpd(tmp_path_factory, mail_owner):
     proc = inst.postfix("start")
     assert proc.returncode == 0, proc.stderr + inst.log()
     for port in inst.ports.values():
-        wait_until(lambda: _can_connect(port))
+        wait_until(lambda: can_connect(port))
     yield inst
     inst.cleanup()
 
 
-def _can_connect(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
-class Raw:
-    """A raw SMTP connection: send bytes, read replies."""
-
-    def __init__(self, port, timeout=10):
-        self.sock = socket.create_connection(("127.0.0.1", port),
-                                             timeout=timeout)
-        self.file = self.sock.makefile("rb")
-        self.greeting = self.reply()
-
-    def reply(self):
-        lines = []
-        while True:
-            line = self.file.readline()
-            if not line:
-                lines.append("<EOF>")
-                break
-            lines.append(line.decode("latin-1").rstrip("\r\n"))
-            if len(line) < 4 or line[3:4] != b"-":
-                break
-        return "\n".join(lines)
-
-    def send(self, data):
-        if isinstance(data, str):
-            data = data.encode("latin-1")
-        self.sock.sendall(data)
-
-    def cmd(self, line):
-        self.send(line + "\r\n")
-        return self.reply()
-
-    def close(self):
-        self.file.close()
-        self.sock.close()
-
-
 def raw(smtpd, service="main"):
-    return Raw(smtpd.ports[service])
+    return RawSMTP(smtpd.ports[service])
 
 
 def postcat(inst, queue_id, *flags):

@@ -15,8 +15,7 @@ import re
 
 import pytest
 
-from instance import free_port, wait_until
-from test_smtpd import Raw, _can_connect
+from instance import can_connect, free_port, RawSMTP, wait_until
 
 HOST = "mail.example.test"
 
@@ -90,9 +89,9 @@ def inst(tmp_path_factory, mail_owner):
     proc = inst.postfix("start")
     assert proc.returncode == 0, proc.stderr + inst.log()
     for port in inst.ports.values():
-        wait_until(lambda: _can_connect(port))
+        wait_until(lambda: can_connect(port))
     try:
-        Raw(inst.ports["main"], timeout=5).close()
+        RawSMTP(inst.ports["main"], timeout=5).close()
     except OSError:
         pytest.fail("smtpd does not answer:\n" + inst.log())
     yield inst
@@ -105,7 +104,7 @@ def wait_log(inst, text):
 
 
 def session(inst, service, helo="EHLO client.example", sender="a@b.example"):
-    conn = Raw(inst.ports[service])
+    conn = RawSMTP(inst.ports[service])
     assert conn.cmd(helo).startswith("250")
     if sender is not None:
         assert conn.cmd(f"MAIL FROM:<{sender}>") == "250 2.1.0 Ok"
@@ -190,7 +189,7 @@ def test_helo_restrictions_delayed_to_rcpt(inst, helo, reply):
 
 
 def test_no_delay_rejects_at_helo_and_mail(inst):
-    conn = Raw(inst.ports["nodelay"])
+    conn = RawSMTP(inst.ports["nodelay"])
     assert conn.cmd("EHLO foo") == ("504 5.5.2 <foo>: Helo command "
                                     "rejected: need fully-qualified hostname")
     assert conn.cmd("EHLO foo.example").startswith("250")

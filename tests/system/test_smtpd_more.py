@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from instance import free_port, wait_until
+from instance import can_connect, free_port, wait_until
 
 HOST = "mail.example.test"
 
@@ -40,14 +40,6 @@ def _services(etc):
         "relay": ["relay_domains=relay.example",
                   f"relay_recipient_maps={missing}"],
     }
-
-
-def _can_connect(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return True
-    except OSError:
-        return False
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +63,7 @@ def smtpd(tmp_path_factory, mail_owner):
     proc = inst.postfix("start")
     assert proc.returncode == 0, proc.stderr + inst.log()
     for port in inst.ports.values():
-        wait_until(lambda: _can_connect(port))
+        wait_until(lambda: can_connect(port))
     yield inst
     inst.cleanup()
 

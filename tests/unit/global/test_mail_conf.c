@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "../stderr_capture.h"
+
 #include "util/line_reader.h"
 #include "util/mymalloc.h"
 #include "util/strbuf.h"
@@ -69,43 +71,6 @@ load_text(const struct fixture *fx, const char *text, struct err *err)
 {
 	write_main_cf(fx, text, strlen(text));
 	return mail_conf_load(fx->dir, err);
-}
-
-/* Everything written to stderr between capture_start and capture_end. */
-struct capture {
-	FILE *fp;
-	int saved_fd;
-};
-
-static void
-capture_start(struct capture *cap)
-{
-	fflush(stderr);
-	cap->fp = tmpfile();
-	assert_non_null(cap->fp);
-	cap->saved_fd = dup(STDERR_FILENO);
-	assert_true(dup2(fileno(cap->fp), STDERR_FILENO) >= 0);
-}
-
-static char *
-capture_end(struct capture *cap)
-{
-	struct strbuf sb;
-	char buf[512];
-	size_t n;
-	char *text;
-
-	fflush(stderr);
-	dup2(cap->saved_fd, STDERR_FILENO);
-	close(cap->saved_fd);
-	rewind(cap->fp);
-	strbuf_init(&sb, STRBUF_UNLIMITED);
-	while ((n = fread(buf, 1, sizeof(buf), cap->fp)) > 0)
-		strbuf_append(&sb, buf, n);
-	fclose(cap->fp);
-	text = xstrdup(strbuf_text(&sb));
-	strbuf_deinit(&sb);
-	return text;
 }
 
 /* "postern: warning: DIR/main.cf..." with DIR put in for @. */

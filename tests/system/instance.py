@@ -20,11 +20,21 @@ from conftest import BUILD, LIBEXEC, SBIN
 DEFAULT_TIMEOUT = 10
 
 
+_ports_handed_out = set()
+
+
 def free_port():
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A TCP port on 127.0.0.1 that was free a moment ago, and never one
+    this test run has handed out before (the kernel may offer the same
+    port twice in a row, and a test that asks for several ports at once
+    must not get two services on one port)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in _ports_handed_out:
+            _ports_handed_out.add(port)
+            return port
 
 
 def wait_until(predicate, timeout=DEFAULT_TIMEOUT, interval=0.05):

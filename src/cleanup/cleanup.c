@@ -288,13 +288,13 @@ cleanup_pre_init(struct server *server)
 static void
 cleanup_init(struct server *server)
 {
+	struct err layout_err;
 	struct mail_conf *conf = server->conf;
 	struct cleanup_params *p = server->ctx;
 
-	p->layout = queue_layout_create(
-		".", mail_conf_str(conf, "hash_queue_names"),
-		(int)mail_conf_int(conf, "hash_queue_depth"),
-		mail_conf_bool(conf, "enable_long_queue_ids"));
+	p->layout = queue_layout_for_daemon(conf, &layout_err);
+	if (p->layout == NULL)
+		log_fatal("%s", layout_err.text);
 	p->message_size_limit = mail_conf_size(conf, "message_size_limit");
 	p->header_size_limit = mail_conf_int(conf, "header_size_limit");
 	p->hopcount_limit = mail_conf_int(conf, "hopcount_limit");

@@ -173,8 +173,10 @@ init_skel(struct skel *skel, const struct service_def *def,
 	skel->listen_count = opts->listen_count;
 	for (int i = 0; i < skel->listen_count; i++)
 		skel->listen_fds[i] = MASTER_LISTEN_FD + i;
-	skel->max_use = mail_conf_int(conf, "max_use");
-	skel->max_idle_ms = mail_conf_time(conf, "max_idle") * 1000;
+	if (!skel->def->is_long_lived) {
+		skel->max_use = mail_conf_int(conf, "max_use");
+		skel->max_idle_ms = mail_conf_time(conf, "max_idle") * 1000;
+	}
 	skel->ipc_timeout_ms = mail_conf_time(conf, "ipc_timeout") * 1000;
 	skel->daemon_timeout_s = mail_conf_time(conf, "daemon_timeout");
 }
@@ -199,6 +201,9 @@ skel_main(int argc, char **argv, const struct service_def *def)
 	if (def->pre_init != NULL)
 		def->pre_init(&skel->server);
 	drop_privileges(skel);
+	/* Event-driven services may set up timers in post_init. */
+	if (def->kind != SKEL_SINGLE)
+		skel->server.loop = event_loop_create();
 	if (def->post_init != NULL)
 		def->post_init(&skel->server);
 	if (skel->is_standalone) {

@@ -29,6 +29,7 @@
 #ifndef POSTERN_GLOBAL_MAIL_SERVER_H
 #define POSTERN_GLOBAL_MAIL_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,7 +48,7 @@ struct server {
 	struct mail_conf *conf;
 	const char *service_name; /* -n, or the service_def name */
 	const char *service_type; /* -t: "unix", "inet", "fifo", ... */
-	struct event_loop *loop;  /* MULTI and TRIGGER kinds */
+	struct event_loop *loop;  /* MULTI and TRIGGER kinds, from post_init on */
 	void *ctx;                /* the daemon's own state */
 	int use_count;            /* clients or triggers served so far */
 	int client_count;         /* MULTI: clients open now */
@@ -63,6 +64,8 @@ typedef void server_trigger_fn(struct server *server, const uint8_t *buf,
 struct service_def {
 	const char *name;
 	enum skel_kind kind;
+	/* Never exits for max_idle or max_use (qmgr, as in Postfix). */
+	bool is_long_lived;
 	/* SKEL_SINGLE: flags for the client's stream (STREAM_AUTOFLUSH...). */
 	int stream_flags;
 	/* Runs privileged, before chroot and the drop to mail_owner. */

@@ -12,8 +12,9 @@
 
 #include "util/err.h"
 
-/* What cleanup sends qmgr after a new message is queued. */
-#define MAIL_TRIGGER_ARRIVED 'A'
+/* What cleanup sends qmgr after a new message is queued: scan incoming/
+ * (QMGR_REQ_SCAN_INCOMING in qmgr_trigger.h). */
+#define MAIL_TRIGGER_ARRIVED 'I'
 
 /* Where qmgr listens, relative to queue_directory. */
 #define MAIL_TRIGGER_QMGR "public/qmgr"

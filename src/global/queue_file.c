@@ -80,8 +80,9 @@ queue_layout_create(const char *queue_directory, const char *hash_queue_names,
 	return ql;
 }
 
-struct queue_layout *
-queue_layout_from_conf(struct mail_conf *conf, struct err *err)
+static struct queue_layout *
+layout_from_conf(struct mail_conf *conf, const char *dir_override,
+		 struct err *err)
 {
 	const char *dir;
 	const char *names;
@@ -99,7 +100,20 @@ queue_layout_from_conf(struct mail_conf *conf, struct err *err)
 			QUEUE_HASH_DEPTH_MAX);
 		return NULL;
 	}
-	return queue_layout_create(dir, names, (int)depth, want_long);
+	return queue_layout_create(dir_override ? dir_override : dir, names,
+				   (int)depth, want_long);
+}
+
+struct queue_layout *
+queue_layout_from_conf(struct mail_conf *conf, struct err *err)
+{
+	return layout_from_conf(conf, NULL, err);
+}
+
+struct queue_layout *
+queue_layout_for_daemon(struct mail_conf *conf, struct err *err)
+{
+	return layout_from_conf(conf, ".", err);
 }
 
 void

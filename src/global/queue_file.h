@@ -74,6 +74,15 @@ struct queue_layout *queue_layout_create(const char *queue_directory,
 struct queue_layout *queue_layout_from_conf(struct mail_conf *conf,
 					    struct err *err);
 
+/*
+ * The same for daemons, whose current directory is queue_directory (the
+ * skeleton's chdir, or the root of their chroot): paths are relative to
+ * ".", so they work inside a chroot and after the drop to mail_owner even
+ * when a parent of queue_directory is not searchable by mail_owner.
+ */
+struct queue_layout *queue_layout_for_daemon(struct mail_conf *conf,
+					     struct err *err);
+
 void queue_layout_destroy(struct queue_layout **qlp);
 
 /* True if queue_name is one of hash_queue_names. */

@@ -144,7 +144,8 @@ skel_run_event(struct skel *skel)
 {
 	event_fd_fn *on_ready = listener_callback(skel);
 
-	skel->server.loop = event_loop_create();
+	if (skel->server.loop == NULL)
+		skel->server.loop = event_loop_create();
 	if (skel->has_master &&
 	    event_add_read(skel->server.loop, MASTER_STATUS_FD, master_gone,
 			   skel) < 0)

@@ -61,8 +61,9 @@ master_wakeup_start(struct master_serv *serv)
 			    serv->name, serv->type);
 		return;
 	}
-	serv->wakeup_timer = event_timer_add(serv->master->loop,
-					     serv->wakeup * 1000, wakeup_due,
+	/* The first wake-up comes at once, so that qmgr and pickup look at
+	 * the queue as soon as the system starts or is reloaded. */
+	serv->wakeup_timer = event_timer_add(serv->master->loop, 0, wakeup_due,
 					     serv);
 }
 

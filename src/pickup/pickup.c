@@ -325,6 +325,7 @@ pickup_scan(struct server *server, const uint8_t *buf, size_t len)
 static void
 pickup_init(struct server *server)
 {
+	struct err layout_err;
 	struct mail_conf *conf = server->conf;
 	struct pickup_ctx *ctx = xcalloc(1, sizeof(*ctx));
 	struct strbuf path;
@@ -332,10 +333,9 @@ pickup_init(struct server *server)
 	if (server->args != NULL && server->args->count > 0)
 		log_fatal("unexpected command-line argument: %s",
 			  server->args->items[0]);
-	ctx->layout = queue_layout_create(
-		".", mail_conf_str(conf, "hash_queue_names"),
-		(int)mail_conf_int(conf, "hash_queue_depth"),
-		mail_conf_bool(conf, "enable_long_queue_ids"));
+	ctx->layout = queue_layout_for_daemon(conf, &layout_err);
+	if (ctx->layout == NULL)
+		log_fatal("%s", layout_err.text);
 	strbuf_init(&path, STRBUF_UNLIMITED);
 	(void)strbuf_printf(&path, "public/%s",
 			    mail_conf_str(conf, "cleanup_service_name"));

@@ -16,7 +16,7 @@
 #define VARINT_MAX_BYTES 10
 
 const struct attr_limits attr_default_limits = {
-	.max_count = 1024,
+	.max_count = 131072, /* a delivery request's recipients */
 	.max_value = 4 * 1024 * 1024,
 	.max_depth = 4,
 	.max_message = 16 * 1024 * 1024,

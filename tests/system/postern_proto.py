@@ -5,6 +5,7 @@ src/global/record.h, and a client of the cleanup protocol
 (src/global/cleanup_clnt.h). Written from those headers, independently of
 the C code, so that tests check the C side against the documented format.
 """
+import pathlib
 import socket
 
 # --- attribute messages -------------------------------------------------
@@ -33,11 +34,20 @@ def unzigzag(value):
 
 
 def encode_attrs(attrs):
-    """Encode a dict (or list of pairs) of int / str / bytes values."""
+    """Encode a dict (or list of pairs) of int / str / bytes values, and
+    of nested lists: a list value is a list of (name, dict) pairs."""
     items = attrs.items() if isinstance(attrs, dict) else attrs
     out = bytearray()
     for name, value in items:
         name_bytes = name.encode()
+        if isinstance(value, list):
+            out += b"l" + varint(len(name_bytes)) + name_bytes
+            for item_name, item in value:
+                item_bytes = item_name.encode()
+                out += b"l" + varint(len(item_bytes)) + item_bytes
+                out += encode_attrs(item)
+            out += END
+            continue
         if isinstance(value, bool):
             value = int(value)
         if isinstance(value, int):
@@ -195,3 +205,90 @@ def submit(path, sender, recipients, text, flags=CLEANUP_FLAG_LOCAL,
         return client.queue_id, client.reply()
     finally:
         client.close()
+
+
+# --- queue files and the delivery protocol -------------------------------
+
+def read_varint(data, pos):
+    shift = value = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return value, pos
+        shift += 7
+
+
+def read_records(path):
+    """Every record of a queue file as (offset, type, data bytes)."""
+    data = open(path, "rb").read()
+    records, pos = [], 0
+    while pos < len(data):
+        start, rec_type = pos, chr(data[pos])
+        length, pos = read_varint(data, pos + 1)
+        records.append((start, rec_type, data[pos:pos + length]))
+        pos += length
+    return records
+
+
+def delivery_request(queue_file, nexthop="", flags=0, **extra):
+    """A delivery request (src/global/deliver_request.h) for every
+    recipient still to deliver ('R') in queue_file, which must be in
+    active/. Keyword arguments override request attributes."""
+    records = read_records(queue_file)
+    size = records[0][2].split()
+    request = {
+        "flags": flags, "queue_name": "active",
+        "queue_id": pathlib.Path(queue_file).name,
+        "data_offset": int(size[1]), "data_size": int(size[4]),
+        "nexthop": nexthop, "encoding": "", "smtputf8": 0, "sender": "",
+        "dsn_envid": "", "dsn_ret": 0, "arrival_sec": 0, "arrival_usec": 0,
+        "active_sec": 0, "active_usec": 0, "client_name": "",
+        "client_addr": "", "client_proto": "", "client_helo": "",
+        "sasl_username": "", "rewrite_context": "local",
+    }
+    rcpts, pending = [], {}
+    for offset, rec_type, data in records:
+        text = data.decode(errors="replace")
+        if rec_type == "S":
+            request["sender"] = text
+        elif rec_type == "T":
+            request["arrival_sec"] = int(text.split()[0])
+            request["active_sec"] = request["arrival_sec"]
+        elif rec_type == "O":
+            pending["orig_rcpt"] = text
+        elif rec_type == "n":
+            pending["dsn_notify"] = int(text)
+        elif rec_type == "o":
+            pending["dsn_orcpt"] = text
+        elif rec_type in "RD/":
+            if rec_type == "R":
+                rcpts.append(("rcpt", {
+                    "offset": offset, "address": text,
+                    "orig_rcpt": pending.get("orig_rcpt", text),
+                    "dsn_orcpt": pending.get("dsn_orcpt", ""),
+                    "dsn_notify": pending.get("dsn_notify", 0)}))
+            pending = {}
+        elif rec_type == "M":
+            break
+    request.update(extra)
+    request["rcpts"] = rcpts
+    return request
+
+
+def deliver(path, request, timeout=30):
+    """Send one delivery request to the agent at socket path; returns the
+    reply dict (status, dsn, reason, results: one byte per recipient,
+    b"S" sent, b"B" bounced, b"D" deferred)."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    sock.connect(str(path))
+    try:
+        reader = Reader(sock)
+        greeting = reader.attrs()
+        assert greeting.get("protocol") == "delivery", greeting
+        sock.sendall(encode_attrs(request))
+        return reader.attrs()
+    finally:
+        sock.close()

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -414,6 +415,12 @@ create_in_place(struct queue_file *qf, mode_t mode, struct stat *st_out,
 	strbuf_init(&tmp, STRBUF_UNLIMITED);
 	fd = create_temp(dir, mode, &tmp, err);
 	free(dir);
+	/* Held until the writer closes the file: a reader that can take
+	 * the lock on an incomplete file knows its writer is gone. */
+	if (fd >= 0 && flock(fd, LOCK_EX) < 0) {
+		err_set(err, "lock %s: %s", tmp.data, strerror(errno));
+		goto fail;
+	}
 	if (fd >= 0 && fstat(fd, st_out) < 0) {
 		err_set(err, "fstat %s: %s", tmp.data, strerror(errno));
 		goto fail;

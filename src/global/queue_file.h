@@ -14,7 +14,9 @@
  * place, adds the owner-execute bit (the completion mark) and fsyncs once,
  * which covers data and mode; only then does the writer report success.
  * Readers treat a file without the mark, or without a valid end record,
- * as incomplete: never deliverable. As in Postfix, the new name is made
+ * as incomplete: never deliverable. The writer holds an exclusive flock
+ * on the file from its creation until it closes it, so an incomplete
+ * file that is not locked was left by a writer that died. As in Postfix, the new name is made
  * durable by the file system's journal together with that fsync (ext4, xfs
  * and btrfs commit the directory entry of a file that is fsynced).
  */
@@ -312,6 +314,12 @@ int queue_file_open(const struct queue_layout *ql, const char *queue_name,
 int queue_file_find(const struct queue_layout *ql, const char *const *queues,
 		    const char *id, int *fd_out, const char **queue_out,
 		    struct strbuf *relpath_out, struct err *err);
+
+/*
+ * True if the incomplete file at path was left by a writer that died
+ * (nobody holds its lock). False if it is still being written, or gone.
+ */
+bool queue_file_is_abandoned(const char *path);
 
 /* True if st has the completion mark (owner-execute bit). */
 bool queue_file_is_marked(const struct stat *st);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <sys/file.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -150,6 +151,24 @@ bool
 queue_file_is_marked(const struct stat *st)
 {
 	return S_ISREG(st->st_mode) && (st->st_mode & S_IXUSR) != 0;
+}
+
+bool
+queue_file_is_abandoned(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
+	bool is_abandoned;
+
+	if (fd < 0)
+		return false;
+	/* The lock first: once we hold it the writer has closed the file,
+	 * so a commit it made is visible in the mode we look at next. */
+	is_abandoned = flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+		       fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		       !queue_file_is_marked(&st);
+	(void)close(fd);
+	return is_abandoned;
 }
 
 bool

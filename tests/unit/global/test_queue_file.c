@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -392,6 +393,51 @@ test_golden_bytes(void **state)
 	assert_int_equal(got.len, want_len);
 	assert_memory_equal(got.data, want, want_len);
 	strbuf_deinit(&got);
+}
+
+/*
+ * A file being written is locked by its writer; once the writer is gone
+ * without committing, the file is abandoned. A committed file never is.
+ */
+static void
+test_abandoned(void **state)
+{
+	struct fixture *fx = *state;
+	struct queue_file *qf;
+	struct err err;
+	char path[512];
+	int fds[2];
+	int status;
+	pid_t pid;
+
+	assert_int_equal(pipe(fds), 0);
+	qf = queue_file_create(fx->ql, "incoming", 0600, &err);
+	assert_non_null(qf);
+	snprintf(path, sizeof(path), "%s", queue_file_path(qf));
+	assert_false(queue_file_is_abandoned(path));
+	put(qf, 'T', "1 2");
+	put(qf, 'S', "a@b");
+	put(qf, 'R', "c@d");
+	assert_int_equal(queue_file_commit(&qf, &err), 0);
+	assert_false(queue_file_is_abandoned(path));
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		qf = queue_file_create(fx->ql, "incoming", 0600, &err);
+		if (qf == NULL)
+			_exit(2);
+		dprintf(fds[1], "%s", queue_file_path(qf));
+		_exit(0); /* dies without commit or abort */
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(WEXITSTATUS(status), 0);
+	memset(path, 0, sizeof(path));
+	assert_true(read(fds[0], path, sizeof(path) - 1) > 0);
+	close(fds[0]);
+	close(fds[1]);
+	assert_true(queue_file_is_abandoned(path));
+	assert_false(queue_file_is_abandoned("/nonexistent/file"));
 }
 
 /* Commit adds the M and X markers a writer did not write. */
@@ -1034,6 +1080,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_commit_empty_content,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abort, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_abandoned, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_put_errors, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_create_errors, setup,

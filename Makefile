@@ -100,6 +100,9 @@ check: all
 fuzz:
 	@scripts/build-fuzz.sh
 
+run: all
+	@BUILD=$(BUILD) scripts/run.sh
+
 clean:
 	rm -rf build
 

@@ -29,6 +29,7 @@ struct cleanup_params {
 	long long hopcount_limit;
 	long long line_length_limit;
 	long long duplicate_filter_limit;
+	long long delay_warning_time; /* seconds; 0: no delay warnings */
 	bool always_add_missing_headers;
 	const char *myhostname;
 	const char *header_from_format;

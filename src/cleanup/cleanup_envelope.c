@@ -67,6 +67,13 @@ write_start(struct cleanup_state *st)
 	snprintf(buf, sizeof(buf), "%s=%s", REC_ATTR_REWRITE_CONTEXT,
 		 (st->flags & CLEANUP_FLAG_LOCAL) ? "local" : "remote");
 	cleanup_out(st, REC_TYPE_ATTR, buf, strlen(buf));
+	/* When qmgr should tell the sender the mail is still queued. */
+	if (st->params->delay_warning_time > 0) {
+		snprintf(buf, sizeof(buf), REC_WARN_FORMAT,
+			 (long long)st->arrival.tv_sec +
+				 st->params->delay_warning_time);
+		cleanup_out(st, REC_TYPE_WARN, buf, strlen(buf));
+	}
 	st->phase = PHASE_ENVELOPE;
 }
 

@@ -75,14 +75,41 @@ parent_create(const char *path, struct err *err)
 	return ret;
 }
 
+/*
+ * A privileged agent (local, virtual) writes logs that mail_owner's
+ * daemons must read and remove: give the file and the directories below
+ * top to top's owner.
+ */
+static void
+give_to_queue_owner(const char *top, const char *path, int fd)
+{
+	struct stat st;
+	char *dir;
+
+	if (geteuid() != 0 || stat(top, &st) < 0)
+		return;
+	if (fchown(fd, st.st_uid, st.st_gid) < 0)
+		return;
+	dir = xstrdup(path);
+	for (char *slash = strrchr(dir, '/');
+	     slash != NULL && slash > dir + strlen(top);
+	     slash = strrchr(dir, '/')) {
+		*slash = 0;
+		(void)chown(dir, st.st_uid, st.st_gid);
+	}
+	free(dir);
+}
+
 static int
-append_open(const char *path, struct err *err)
+append_open(const char *top, const char *path, struct err *err)
 {
 	int flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW;
 	int fd = open(path, flags, 0600);
 
 	if (fd < 0 && errno == ENOENT && parent_create(path, err) == 0)
 		fd = open(path, flags, 0600);
+	if (fd >= 0)
+		give_to_queue_owner(top, path, fd);
 	return fd;
 }
 
@@ -92,6 +119,7 @@ msg_log_append(const struct queue_layout *ql, const char *log,
 	       bool want_sync, struct err *err)
 {
 	struct strbuf path, text;
+	char *top;
 	int fd;
 	int ret = -1;
 
@@ -103,7 +131,9 @@ msg_log_append(const struct queue_layout *ql, const char *log,
 		goto out;
 	}
 	entry_format(entry, &text);
-	fd = append_open(strbuf_text(&path), err);
+	top = xasprintf("%s/%s", ql->queue_directory, log);
+	fd = append_open(top, strbuf_text(&path), err);
+	free(top);
 	if (fd >= 0) {
 		ssize_t n = write(fd, strbuf_text(&text), strbuf_len(&text));
 

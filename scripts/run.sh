@@ -2,19 +2,30 @@
 # run.sh - `make run`: a ready-to-use unprivileged instance under ./run/,
 # in the foreground on 127.0.0.1:2525, with the virtual domain example.test
 # and the mailboxes alice@ and bob@ (Maildirs under run/mail/). Ctrl-C stops
-# it cleanly. Everything runs as the invoking user.
+# it cleanly. Everything runs as the invoking user; started by root, the
+# daemons run as the system user "postern" (created if missing), since
+# mail_owner may never be root.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-build}
-run=$top/run
+run=${RUN_DIR:-$top/run}
 port=${PORT:-2525}
 sbin=$top/$build/sbin
 
 mkdir -p "$run/etc" "$run/queue" "$run/data" "$run/mail"
-user=$(id -un)
-group=$(id -gn)
-uid=$(id -u)
-gid=$(id -g)
+if [ "$(id -u)" = 0 ]; then
+	user=${RUN_USER:-postern}
+	getent passwd "$user" >/dev/null ||
+		useradd --system --no-create-home --home-dir /nonexistent \
+			--shell /usr/sbin/nologin --user-group "$user"
+	group=$(id -gn "$user")
+	chown "$user:$group" "$run/mail"
+else
+	user=$(id -un)
+	group=$(id -gn)
+fi
+uid=$(id -u "$user")
+gid=$(id -g "$user")
 cat > "$run/etc/main.cf" <<EOC
 # Written by scripts/run.sh for the demo instance; edit freely.
 compatibility_level = 3.6
@@ -47,16 +58,22 @@ EOC
 sed "s/^smtp      inet/127.0.0.1:$port inet/" "$top/conf/master.cf" \
 	> "$run/etc/master.cf"
 
-"$sbin/postfix" -c "$run/etc" stop >/dev/null 2>&1 || true
+stop() {
+	if "$sbin/postfix" -c "$run/etc" status >/dev/null 2>&1; then
+		"$sbin/postfix" -c "$run/etc" stop >/dev/null 2>&1 || true
+	fi
+}
+stop
 cat <<EOM
 Postern is starting on 127.0.0.1:$port (config in run/etc/, log in run/maillog).
 Send it a message:
   swaks --server 127.0.0.1:$port --to alice@example.test --from you@example.org
   python3 -c 'import smtplib; smtplib.SMTP("127.0.0.1", $port).sendmail("you@example.org", ["bob@example.test"], "Subject: hi\n\nhello\n")'
-It lands in run/mail/example.test/alice/new/ (or bob/). Queue: $build/sbin/postqueue -c run/etc -p
+It lands in $run/mail/example.test/alice/new/ (or bob/).
+See the queue with: $build/sbin/postqueue -c $run/etc -p
 Press Ctrl-C to stop.
 EOM
-trap '"$sbin/postfix" -c "$run/etc" stop >/dev/null 2>&1 || true' INT TERM
+trap stop INT TERM
 "$sbin/postfix" -c "$run/etc" start-fg &
 wait $! || true
-"$sbin/postfix" -c "$run/etc" stop >/dev/null 2>&1 || true
+stop

@@ -12,6 +12,7 @@
 
 #include "global/deliver_request.h"
 #include "global/queue_id.h"
+#include "global/rec_type.h"
 #include "global/svc_clnt.h"
 #include "util/attr_io.h"
 #include "util/log.h"
@@ -397,6 +398,23 @@ open_queue_file(struct deliver_request *req, struct err *err)
 	return 0;
 }
 
+/*
+ * A restarted qmgr may hand out a recipient that an agent of its
+ * predecessor finished meanwhile: such recipients get their result now,
+ * and agents skip every recipient whose result is set.
+ */
+static void
+skip_finished(struct deliver_request *req)
+{
+	for (size_t i = 0; i < req->rcpt_count; i++) {
+		char type = 0;
+
+		if (pread(req->queue_fd, &type, 1, req->rcpts[i].offset) == 1 &&
+		    type == REC_TYPE_DONE)
+			req->results[i] = DELIVER_RESULT_SENT;
+	}
+}
+
 struct deliver_request *
 deliver_request_read(struct stream *client, const struct queue_layout *ql,
 		     struct err *err)
@@ -421,6 +439,8 @@ deliver_request_read(struct stream *client, const struct queue_layout *ql,
 	(void)clock_gettime(CLOCK_REALTIME, &req->received);
 	if (open_queue_file(req, err) < 0)
 		deliver_request_free(&req);
+	else
+		skip_finished(req);
 	return req;
 }
 

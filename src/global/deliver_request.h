@@ -145,7 +145,10 @@ void deliver_reply_free(struct deliver_reply *reply);
 
 /*
  * Serve one connection: send the greeting, read and decode the request,
- * open its queue file O_RDWR. Returns a request (caller frees with
+ * open its queue file O_RDWR. Recipients already marked done in the file
+ * (a restarted qmgr may hand out one that an agent of its predecessor
+ * finished meanwhile) come with their result set: agents skip every
+ * recipient whose req->results[i] is not 0. Returns a request (caller frees with
  * deliver_request_free after deliver_request_reply), or NULL with err
  * (protocol error, or "open PATH: reason"): the agent then logs the
  * reason and closes the connection, and qmgr defers the recipients.

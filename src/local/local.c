@@ -316,10 +316,12 @@ local_serve(struct server *server, struct stream *client)
 	} else {
 		st.dup_filter = htable_create(64);
 		for (size_t i = 0; i < st.req->rcpt_count; i++)
-			deliver_one(&st, i);
+			if (st.req->results[i] == 0)
+				deliver_one(&st, i);
 		local_forward_finish(&st);
 		for (size_t i = 0; i < st.req->rcpt_count; i++)
-			report_recipient(&st, i);
+			if (st.req->results[i] == 0)
+				report_recipient(&st, i);
 	}
 	if (deliver_request_reply(client, st.req, DELIVER_STAT_OK, NULL, NULL,
 				  &err) < 0)

@@ -413,7 +413,8 @@ virtual_serve(struct server *server, struct stream *client)
 		return;
 	}
 	for (size_t i = 0; i < req->rcpt_count; i++)
-		virtual_deliver_one(st, req, i);
+		if (req->results[i] == 0)
+			virtual_deliver_one(st, req, i);
 	if (deliver_request_reply(client, req, DELIVER_STAT_OK, NULL, NULL,
 				  &err) < 0)
 		log_warning("%s: %s", req->queue_id, err.text);

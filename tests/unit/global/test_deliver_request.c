@@ -838,6 +838,23 @@ test_outcomes(void **state)
 	deliver_request_free(&req);
 }
 
+/* A recipient finished by an earlier agent comes with its result set. */
+static void
+test_read_skips_finished(void **state)
+{
+	struct fixture *fx = *state;
+	struct deliver_request *req = agent_read(fx, NULL);
+	struct err err;
+
+	assert_int_equal(deliver_sent(req, 1, &sent_status, &err), 0);
+	deliver_request_free(&req);
+	req = agent_read(fx, NULL);
+	assert_int_equal(req->results[0], 0);
+	assert_int_equal(req->results[1], DELIVER_RESULT_SENT);
+	assert_int_equal(req->results[2], 0);
+	deliver_request_free(&req);
+}
+
 static void
 notify_success(struct deliver_request *req)
 {
@@ -1583,6 +1600,7 @@ main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 		T(test_read_request),
 		T(test_outcomes),
+		T(test_read_skips_finished),
 		T(test_trace),
 		T(test_trace_record_flag),
 		T(test_deliver_all),

@@ -18,6 +18,7 @@
 
 #include "bounce.h"
 #include "global/bounce_clnt.h"
+#include "global/svc_clnt.h"
 #include "global/mail_queue.h"
 #include "global/mail_server.h"
 #include "global/queue_id.h"
@@ -362,19 +363,13 @@ bounce_serve(struct server *server, struct stream *client)
 	const struct bounce_params *p = server->ctx;
 	struct bounce_request req;
 	struct attr_list *list = NULL;
-	struct strbuf greeting;
 	struct err err;
 	int ret;
 
 	stream_set_timeout(client, p->timeout_ms);
-	strbuf_init(&greeting, ATTR_IO_MESSAGE_MAX);
-	(void)attr_put_str(&greeting, "protocol", BOUNCE_PROTOCOL, NULL);
-	(void)attr_put_int(&greeting, "version", BOUNCE_VERSION, NULL);
-	(void)attr_put_end(&greeting, NULL);
-	ret = attr_write(client, &greeting, &err) < 0
+	ret = svc_greet(client, BOUNCE_PROTOCOL, BOUNCE_VERSION, &err) < 0
 		      ? -1
 		      : attr_read(client, ATTR_IO_MESSAGE_MAX, &list, &err);
-	strbuf_deinit(&greeting);
 	if (ret <= 0) {
 		if (ret < 0)
 			log_warning("bounce request: %s", err.text);

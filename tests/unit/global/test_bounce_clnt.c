@@ -150,7 +150,7 @@ test_exchanges(void **state)
 		{ "cleanup", 1, false, REPLY_NONE, -1,
 		  "@unexpected protocol \"cleanup\" version 1" },
 		{ "bounce", 1, true, REPLY_NONE, -1,
-		  "@reply: connection closed" },
+		  "@lost connection" },
 		{ "bounce", 1, true, REPLY_NO_STATUS, -1,
 		  "@reply: missing attribute status" },
 	};

@@ -45,6 +45,8 @@ struct qmgr_message {
 	struct deliver_request tmpl; /* envelope fields shared by requests */
 	struct qmgr_rcpt *rcpts;
 	size_t rcpt_count;
+	char *redirect_to;    /* header/body check REDIRECT, or NULL */
+	char *content_filter; /* FILTER "transport:nexthop", or NULL */
 	off_t warn_offset; /* the W record, -1 if none */
 	long long warn_time;
 	int refcount;	   /* entries not finished */

@@ -57,7 +57,8 @@ request_build(const struct qmgr_entry *entry, struct deliver_request *req)
 
 		req->rcpts[i] = (struct deliver_rcpt){
 			.offset = r->offset,
-			.address = r->address,
+			.address = msg->redirect_to ? msg->redirect_to
+						    : r->address,
 			.orig_rcpt = r->orig_rcpt,
 			.dsn_orcpt = r->dsn_orcpt,
 			.dsn_notify = r->dsn_notify,

@@ -36,8 +36,9 @@ struct load_state {
 };
 
 static void
-take_attr(struct deliver_request *t, const char *data)
+take_attr(struct qmgr_message *msg, const char *data)
 {
+	struct deliver_request *t = &msg->tmpl;
 	const char *eq = strchr(data, '=');
 	const struct {
 		const char *name;
@@ -49,6 +50,8 @@ take_attr(struct deliver_request *t, const char *data)
 		{ REC_ATTR_LOG_HELO_NAME, &t->client_helo },
 		{ REC_ATTR_SASL_USERNAME, &t->sasl_username },
 		{ REC_ATTR_REWRITE_CONTEXT, &t->rewrite_context },
+		{ REC_ATTR_REDIRECT_TO, &msg->redirect_to },
+		{ REC_ATTR_CONTENT_FILTER, &msg->content_filter },
 	};
 
 	if (eq == NULL)
@@ -109,7 +112,7 @@ load_record(const struct queue_record *rec, void *ctx, struct err *err)
 		set_str(&t->sender, rec->data);
 		break;
 	case REC_TYPE_ATTR:
-		take_attr(t, rec->data);
+		take_attr(ls->msg, rec->data);
 		break;
 	case REC_TYPE_DSN_ENVID:
 		set_str(&t->dsn_envid, rec->data);
@@ -177,6 +180,8 @@ qmgr_message_free(struct qmgr_message *msg)
 		free(msg->rcpts[i].dsn_orcpt);
 	}
 	free(msg->rcpts);
+	free(msg->redirect_to);
+	free(msg->content_filter);
 	msg->tmpl.rcpts = NULL;
 	msg->tmpl.rcpt_count = 0;
 	struct deliver_request *t = xmalloc(sizeof(*t));

@@ -372,6 +372,28 @@ is_deferred_transport(const struct qmgr *q, const char *transport)
 
 
 /*
+ * A FILTER action "transport:nexthop" sends every recipient through that
+ * transport; without a nexthop (or with an empty one) the recipient's own
+ * nexthop stays. -1 for a filter without a transport name.
+ */
+static int
+filter_apply(const char *filter, struct resolve_reply *reply)
+{
+	const char *colon = strchr(filter, ':');
+	size_t len = colon ? (size_t)(colon - filter) : strlen(filter);
+
+	if (len == 0)
+		return -1;
+	free(reply->transport);
+	reply->transport = xstrndup(filter, len);
+	if (colon != NULL && colon[1] != 0) {
+		free(reply->nexthop);
+		reply->nexthop = xstrdup(colon + 1);
+	}
+	return 0;
+}
+
+/*
  * Where recipient i goes: its queue, or NULL after deferring it here
  * (resolver failure, deferred transport, dead transport or queue).
  */
@@ -383,9 +405,16 @@ rcpt_queue(struct qmgr *q, struct qmgr_message *msg, size_t i)
 	struct qmgr_queue *queue = NULL;
 	char *key;
 
-	if (resolve_addr(q->resolve, msg->rcpts[i].address, &reply) < 0) {
+	if (resolve_addr(q->resolve, msg->redirect_to ? msg->redirect_to
+						      : msg->rcpts[i].address,
+			 &reply) < 0) {
 		defer_rcpts(msg, &i, 1, "none", "4.3.0",
 			    "address resolver failure");
+	} else if (msg->content_filter != NULL &&
+		   filter_apply(msg->content_filter, &reply) < 0) {
+		defer_rcpts(msg, &i, 1, "none", "4.3.5",
+			    "mail system configuration error: bad content "
+			    "filter");
 	} else if (is_deferred_transport(q, reply.transport)) {
 		defer_rcpts(msg, &i, 1, "none", "4.3.2", "deferred transport");
 	} else if ((t = transport_get(q, reply.transport))->is_dead) {

@@ -205,3 +205,27 @@ def test_abandoned_incomplete_file_is_removed(mta):
     assert wait_until(lambda: not dead.exists()), mta.log()
     assert re.search(r"warning: ABCDEF54321: removed incomplete queue file "
                      r"left by a writer that died", mta.log())
+
+
+def test_header_check_redirect_and_filter(mta):
+    """REDIRECT sends the message to another address instead; FILTER
+    sends every recipient through the named transport."""
+    (mta.etc / "header_checks").write_text(
+        "/^Subject: redirect-me/ REDIRECT other@discard.test\n"
+        "/^Subject: filter-me/ FILTER error:5.7.1 filtered away\n")
+    mta.write_main(header_checks=f"regexp:{mta.etc}/header_checks")
+    assert mta.postfix("reload").returncode == 0
+    time.sleep(0.5)
+    redirected = send(mta, "a@discard.test", ["x@discard.test"],
+                      "Subject: redirect-me\n\nbody\n")
+    filtered = send(mta, "a@discard.test", ["y@discard.test"],
+                    "Subject: filter-me\n\nbody\n")
+    wait_removed(mta, redirected)
+    wait_removed(mta, filtered)
+    [line] = deliveries(mta, redirected)
+    assert (line["to"], line["status"]) == ("other@discard.test", "sent")
+    assert "orig_to=<x@discard.test>" in line[0]
+    [line] = deliveries(mta, filtered)
+    assert (line["to"], line["status"], line["dsn"]) == (
+        "y@discard.test", "bounced", "5.7.1")
+    assert line["reason"] == "filtered away"

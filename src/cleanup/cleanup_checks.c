@@ -110,6 +110,21 @@ state_of(struct cleanup_state *st)
 	return st->checks;
 }
 
+int
+cleanup_checks_smtpd_action(struct cleanup_state *st, const char *action)
+{
+	struct cleanup_check_state *cs;
+
+	if (strcmp(action, "hold") != 0 && strcmp(action, "discard") != 0)
+		return -1;
+	cs = state_of(st);
+	if (strcmp(action, "hold") == 0)
+		cs->is_hold = true;
+	else
+		cs->is_off = cs->is_discard = true;
+	return 0;
+}
+
 void
 cleanup_checks_clear(struct cleanup_state *st)
 {

@@ -37,6 +37,13 @@ void cleanup_checks_destroy(struct cleanup_checks **checksp);
 void cleanup_checks_note(struct cleanup_state *st, int type, const char *data,
 			 size_t len);
 
+/*
+ * An smtpd access-table action for the whole message ("hold" or
+ * "discard"), sent as the envelope attribute CLEANUP_ATTR_SMTPD_ACTION.
+ * -1 for another word.
+ */
+int cleanup_checks_smtpd_action(struct cleanup_state *st, const char *action);
+
 /* What to do with a header or body line after its check. */
 enum cleanup_check_fate {
 	CHECK_KEEP,    /* write the line as it is */

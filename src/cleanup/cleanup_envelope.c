@@ -52,6 +52,20 @@ check_attr(const char *data, size_t len, struct err *err)
 	return 0;
 }
 
+/* HOLD or DISCARD from smtpd's access tables; not written to the file. */
+static int
+smtpd_action(struct cleanup_state *st, const char *data, struct err *err)
+{
+	const char *action = data + strlen(CLEANUP_ATTR_SMTPD_ACTION) + 1;
+
+	if (cleanup_checks_smtpd_action(st, action) < 0) {
+		err_set(err, "unknown %s \"%s\"", CLEANUP_ATTR_SMTPD_ACTION,
+			action);
+		return -1;
+	}
+	return 0;
+}
+
 /* The records that open every envelope, once the arrival time is known. */
 static void
 write_start(struct cleanup_state *st)
@@ -229,6 +243,9 @@ cleanup_envelope(struct cleanup_state *st, int type, const char *data,
 	case REC_TYPE_ATTR:
 		if (check_attr(data, len, err) < 0)
 			return -1;
+		if (strncmp(data, CLEANUP_ATTR_SMTPD_ACTION "=",
+			    strlen(CLEANUP_ATTR_SMTPD_ACTION) + 1) == 0)
+			return smtpd_action(st, data, err);
 		break;
 	case REC_TYPE_ORCP:
 		return hold(&st->orcpt, data, "original recipient", err);

@@ -239,6 +239,14 @@ parse_argument_action(const char *table, const char *key, const char *word,
 	}
 	if (result->warning == NULL)
 		result->arg = xstrdup(rest);
+	/* What the log says for the two that name a destination. */
+	if (result->action == ACCESS_FILTER || result->action == ACCESS_REDIRECT)
+		result->text = xasprintf("<%s>: %s triggers %s %s", reply_name,
+					 cls,
+					 result->action == ACCESS_FILTER
+						 ? "FILTER"
+						 : "REDIRECT",
+					 rest);
 	return true;
 }
 

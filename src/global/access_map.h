@@ -64,9 +64,9 @@ enum access_action {
 	ACCESS_HOLD,            /* text: what Postfix logs */
 	ACCESS_DISCARD,         /* text: what Postfix logs; accepts */
 	ACCESS_PREPEND,         /* arg: "Header: value" */
-	ACCESS_REDIRECT,        /* arg: user@domain */
+	ACCESS_REDIRECT,        /* arg: user@domain; text: what to log */
 	ACCESS_BCC,             /* arg: user@domain */
-	ACCESS_FILTER,          /* arg: transport:destination */
+	ACCESS_FILTER,          /* arg: transport:destination; text: log */
 	ACCESS_WARN,            /* arg: text to log (may be "") */
 	ACCESS_INFO,            /* arg: text to log (may be "") */
 	ACCESS_RESTRICTIONS,    /* arg: restriction list for smtpd */

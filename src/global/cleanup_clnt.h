@@ -60,6 +60,9 @@
 #define CLEANUP_ATTR_CODE "code"
 #define CLEANUP_ATTR_DSN "dsn"
 #define CLEANUP_ATTR_REASON "reason"
+/* An envelope attribute smtpd sends for an access-table HOLD or DISCARD
+ * ("smtpd_action=hold"); cleanup acts on it and does not store it. */
+#define CLEANUP_ATTR_SMTPD_ACTION "smtpd_action"
 
 /* Request flags. */
 #define CLEANUP_FLAG_LOCAL                                                     \

@@ -109,6 +109,10 @@ struct smtpd_session {
 	bool is_early_talker;   /* input before our greeting */
 	bool is_stand_alone;    /* not a socket (smtpd -S): no pipelining test */
 	uint64_t data_bytes;  /* "(N bytes)" in DATA's lost/timeout lines */
+	/* Access-table actions for the whole message, done at DATA. */
+	bool act_hold, act_discard;
+	char *act_filter, *act_redirect;
+	struct argv *act_bcc, *act_prepend;
 	struct strbuf line;
 	struct strbuf reply;
 };

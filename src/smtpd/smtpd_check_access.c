@@ -7,8 +7,10 @@
  * DUNNO goes on, DEFER_IF_REJECT/DEFER_IF_PERMIT arm the run's flags,
  * WARN/INFO become log events, and an answer that is a restriction list
  * runs in place (no lookup tables inside, as Postfix insists). HOLD,
- * DISCARD, FILTER, REDIRECT, BCC and PREPEND need cleanup support that
- * does not exist yet: they defer with a warning rather than be ignored.
+ * DISCARD, FILTER, REDIRECT, BCC and PREPEND apply to the whole message:
+ * each is logged as Postfix logs it and handed to the session as an
+ * action event ("=hold", "=filter" ARG, ...), which smtpd carries out at
+ * DATA; DISCARD also permits, the others go on (DUNNO).
  * Security: table contents are trusted configuration; keys are untrusted.
  */
 #include <stdio.h>
@@ -59,6 +61,36 @@ access_nested(struct check_run *run, enum list_id id, const char *table,
 }
 
 static enum verdict
+access_message_action(struct check_run *run,
+		      const struct access_result *result)
+{
+	switch (result->action) {
+	case ACCESS_HOLD:
+		check_event(run, "hold", result->text);
+		check_event(run, "=hold", "");
+		return VERDICT_DUNNO;
+	case ACCESS_DISCARD:
+		check_event(run, "discard", result->text);
+		check_event(run, "=discard", "");
+		return VERDICT_PERMIT;
+	case ACCESS_FILTER:
+		check_event(run, "filter", result->text);
+		check_event(run, "=filter", result->arg);
+		return VERDICT_DUNNO;
+	case ACCESS_REDIRECT:
+		check_event(run, "redirect", result->text);
+		check_event(run, "=redirect", result->arg);
+		return VERDICT_DUNNO;
+	case ACCESS_BCC:
+		check_event(run, "=bcc", result->arg);
+		return VERDICT_DUNNO;
+	default:
+		check_event(run, "=prepend", result->arg);
+		return VERDICT_DUNNO;
+	}
+}
+
+static enum verdict
 access_verdict(struct check_run *run, enum list_id id, const struct step *step,
 	       struct access_result *result)
 {
@@ -89,6 +121,13 @@ access_verdict(struct check_run *run, enum list_id id, const struct step *step,
 		return VERDICT_DUNNO;
 	case ACCESS_RESTRICTIONS:
 		return access_nested(run, id, spec, result->arg);
+	case ACCESS_HOLD:
+	case ACCESS_DISCARD:
+	case ACCESS_FILTER:
+	case ACCESS_REDIRECT:
+	case ACCESS_BCC:
+	case ACCESS_PREPEND:
+		return access_message_action(run, result);
 	default:
 		break;
 	}

@@ -27,6 +27,7 @@
 #include "global/mail_addr.h"
 #include "global/smtp_data.h"
 
+#include "global/rec_type.h"
 #include "smtpd/smtpd.h"
 #include "smtpd/smtpd_check.h"
 
@@ -48,6 +49,82 @@ smtpd_mail_reset(struct smtpd_session *sess)
 	sess->queue_id = NULL;
 	sess->is_queue_broken = false;
 	sess->data_bytes = 0;
+	sess->act_hold = sess->act_discard = false;
+	free(sess->act_filter);
+	free(sess->act_redirect);
+	sess->act_filter = sess->act_redirect = NULL;
+	argv_destroy(&sess->act_bcc);
+	argv_destroy(&sess->act_prepend);
+}
+
+/* Keep an action event ("=hold", "=bcc" ARG, ...) for DATA. */
+static void
+action_take(struct smtpd_session *sess, const char *name, const char *arg)
+{
+	struct argv **list = NULL;
+
+	if (strcmp(name, "=hold") == 0) {
+		sess->act_hold = true;
+	} else if (strcmp(name, "=discard") == 0) {
+		sess->act_discard = true;
+	} else if (strcmp(name, "=filter") == 0) {
+		free(sess->act_filter);
+		sess->act_filter = xstrdup(arg);
+	} else if (strcmp(name, "=redirect") == 0) {
+		free(sess->act_redirect);
+		sess->act_redirect = xstrdup(arg);
+	} else {
+		list = strcmp(name, "=bcc") == 0 ? &sess->act_bcc
+						 : &sess->act_prepend;
+		if (*list == NULL)
+			*list = argv_create();
+		argv_add(*list, arg);
+	}
+}
+
+/*
+ * Hand the actions to cleanup, before the content: HOLD and DISCARD as
+ * CLEANUP_ATTR_SMTPD_ACTION, FILTER and REDIRECT as the attributes qmgr
+ * honours, BCC as recipients that ask for no notices.
+ */
+static int
+actions_send(struct smtpd_session *sess, struct err *err)
+{
+	struct argv *bcc = sess->act_bcc;
+
+	if ((sess->act_hold &&
+	     cleanup_attr(sess->cleanup, CLEANUP_ATTR_SMTPD_ACTION, "hold",
+			  err) < 0) ||
+	    (sess->act_discard &&
+	     cleanup_attr(sess->cleanup, CLEANUP_ATTR_SMTPD_ACTION, "discard",
+			  err) < 0) ||
+	    (sess->act_filter &&
+	     cleanup_attr(sess->cleanup, REC_ATTR_CONTENT_FILTER,
+			  sess->act_filter, err) < 0) ||
+	    (sess->act_redirect &&
+	     cleanup_attr(sess->cleanup, REC_ATTR_REDIRECT_TO,
+			  sess->act_redirect, err) < 0))
+		return -1;
+	for (size_t i = 0; bcc != NULL && i < bcc->count; i++)
+		if (cleanup_recipient(sess->cleanup, bcc->items[i],
+				      bcc->items[i], NULL, REC_DSN_NOTIFY_NEVER,
+				      err) < 0)
+			return -1;
+	return 0;
+}
+
+/* PREPEND headers go first, before our Received: header. */
+static int
+prepend_send(struct smtpd_session *sess, struct err *err)
+{
+	struct argv *headers = sess->act_prepend;
+
+	for (size_t i = 0; headers != NULL && i < headers->count; i++)
+		if (cleanup_content_line(sess->cleanup, headers->items[i],
+					 strlen(headers->items[i]), false,
+					 err) < 0)
+			return -1;
+	return 0;
 }
 
 /* "QUEUEID: reject: RCPT from NAME[ADDR]: REPLY; from=<> to=<> ..." */
@@ -236,14 +313,22 @@ request_of(const struct smtpd_session *sess, struct smtpd_request *req,
 	req->events_out = events;
 }
 
-/* The events a check asked for ("reject_warning", "warn", "info"). */
+/*
+ * The events a check asked for: log lines ("reject_warning", "warn",
+ * "info", "hold", ...) and message actions ("=hold", "=filter" ...).
+ */
 static void
-log_events(const struct smtpd_session *sess, const char *verb,
-	   const struct argv *events, const char *rcpt)
+take_events(struct smtpd_session *sess, const char *verb,
+	    const struct argv *events, const char *rcpt)
 {
-	for (size_t i = 0; i + 1 < events->count; i += 2)
-		log_event(sess, events->items[i], verb, events->items[i + 1],
-			  rcpt);
+	for (size_t i = 0; i + 1 < events->count; i += 2) {
+		if (events->items[i][0] == '=')
+			action_take(sess, events->items[i],
+				    events->items[i + 1]);
+		else
+			log_event(sess, events->items[i], verb,
+				  events->items[i + 1], rcpt);
+	}
 }
 
 /*
@@ -262,7 +347,7 @@ smtpd_mail_policy(struct smtpd_session *sess, const char *verb,
 	request_of(sess, &req, rcpt, events);
 	strbuf_init(&reply, STRBUF_UNLIMITED);
 	ret = stage(sess->conf->check, &req, &reply);
-	log_events(sess, verb, events, rcpt);
+	take_events(sess, verb, events, rcpt);
 	if (ret < 0) {
 		log_reject(sess, verb, reply.data, rcpt);
 		smtpd_reply(sess, "%s", reply.data);
@@ -646,7 +731,8 @@ smtpd_data_cmd(struct smtpd_session *sess, const struct smtp_cmd *cmd)
 	}
 	smtpd_reply(sess, "354 End data with <CR><LF>.<CR><LF>");
 	smtp_data_init(&run.sm, sess->conf->bare_lf);
-	if (send_received(sess, &err) < 0) {
+	if (actions_send(sess, &err) < 0 || prepend_send(sess, &err) < 0 ||
+	    send_received(sess, &err) < 0) {
 		log_warning("%s: %s", sess->queue_id, err.text);
 		run.is_write_error = true;
 	}

@@ -54,6 +54,7 @@ static const struct {
 	{ "reject_unlisted_recipient", STEP_UNLISTED_RCPT, false },
 	{ "check_recipient_maps", STEP_UNLISTED_RCPT, false },
 	{ "reject_unlisted_sender", STEP_UNLISTED_SENDER, false },
+	{ "reject_unauth_pipelining", STEP_UNAUTH_PIPELINING, false },
 };
 
 static const char *const list_params[LIST_COUNT] = {
@@ -591,6 +592,13 @@ step_run(struct check_run *run, enum list_id id, const struct step *step)
 	case STEP_CHECK_SENDER_ACCESS:
 	case STEP_CHECK_RCPT_ACCESS:
 		return check_access(run, id, step);
+	case STEP_UNAUTH_PIPELINING:
+		if (!run->req->is_pipelining_improper)
+			return VERDICT_DUNNO;
+		return check_refuse(run, 503, "5.5.0",
+				    "<%s>: Client host rejected: Improper use "
+				    "of SMTP command pipelining",
+				    run->req->namaddr ? run->req->namaddr : "");
 	case STEP_UNKNOWN:
 	case STEP_WARN_IF_REJECT:
 		break;

@@ -32,6 +32,10 @@ struct smtpd_request {
 	const char *helo;   /* NULL before HELO/EHLO */
 	const char *sender; /* NULL outside a transaction; "" null sender */
 	const char *rcpt;   /* the recipient at RCPT/VRFY, else NULL */
+	const char *namaddr; /* "unknown[192.0.2.1]", for replies */
+	/* The client sent ahead where it may not: more input is waiting
+	 * after a command of a non-ESMTP session, or after DATA. */
+	bool is_pipelining_improper;
 	/*
 	 * Log events the caller must write in its NOQUEUE/queue-ID line
 	 * format, as pairs: the event word ("reject_warning", "warn",

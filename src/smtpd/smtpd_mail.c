@@ -302,8 +302,14 @@ refused:
 
 static void
 request_of(const struct smtpd_session *sess, struct smtpd_request *req,
-	   const char *rcpt, struct argv *events)
+	   const char *verb, const char *rcpt, struct argv *events)
 {
+	req->is_pipelining_improper =
+		!sess->is_stand_alone &&
+		stream_read_pending(sess->stream) > 0 &&
+		(strcmp(sess->protocol, "ESMTP") != 0 ||
+		 (verb != NULL && strcmp(verb, "DATA") == 0));
+	req->namaddr = sess->namaddr;
 	req->name = sess->name;
 	req->addr = sess->peer.addr;
 	req->is_sasl_authenticated = false;
@@ -344,7 +350,7 @@ smtpd_mail_policy(struct smtpd_session *sess, const char *verb,
 	struct strbuf reply;
 	int ret;
 
-	request_of(sess, &req, rcpt, events);
+	request_of(sess, &req, verb, rcpt, events);
 	strbuf_init(&reply, STRBUF_UNLIMITED);
 	ret = stage(sess->conf->check, &req, &reply);
 	take_events(sess, verb, events, rcpt);

@@ -32,6 +32,8 @@ def _services(etc):
         "main": [],
         "early": [],
         "allow": ["smtpd_forbid_unauth_pipelining=no"],
+        "restrict": ["smtpd_forbid_unauth_pipelining=no",
+                     "smtpd_data_restrictions=reject_unauth_pipelining"],
         "minfree": ["queue_minfree=1000000000000000"],
         "limit": ["message_size_limit=1000"],
         "missing": [f"local_recipient_maps={missing}"],
@@ -178,6 +180,31 @@ def test_forbid_no_only_logs(smtpd):
     assert conn.cmd("QUIT") == "221 2.0.0 Bye"
     conn.close()
     smtpd.wait_for_log(improper("EHLO", r"MAIL FROM:<f@b.test>\r\n"))
+
+
+def test_reject_unauth_pipelining_at_data(smtpd):
+    """The restriction refuses DATA when the message was sent ahead; a
+    client that waits for the 354 is served."""
+    conn = Raw(smtpd.ports["restrict"])
+    assert conn.cmd("EHLO client.example").startswith("250-")
+    assert conn.cmd("MAIL FROM:<f@b.test>") == "250 2.1.0 Ok"
+    assert conn.cmd(f"RCPT TO:<t@{HOST}>").startswith("250")
+    conn.send("DATA\r\nSubject: early\r\n\r\nbody\r\n.\r\n")
+    reply = conn.reply()
+    assert reply == ("503 5.5.0 <unknown[127.0.0.1]>: Client host "
+                     "rejected: Improper use of SMTP command pipelining"), \
+        reply
+    conn.close()
+    smtpd.wait_for_log(r"\w+: reject: DATA from unknown\[127\.0\.0\.1\]"
+                       r": 503 5\.5\.0 <unknown\[127\.0\.0\.1\]>: Client host "
+                       r"rejected: Improper use of SMTP command pipelining")
+    conn = Raw(smtpd.ports["restrict"])
+    conn.cmd("HELO client.example")
+    assert conn.cmd("MAIL FROM:<f@b.test>") == "250 2.1.0 Ok"
+    assert conn.cmd(f"RCPT TO:<t@{HOST}>").startswith("250")
+    assert conn.cmd("DATA").startswith("354")
+    assert conn.cmd("Subject: ok\r\n\r\nbody\r\n.").startswith("250")
+    conn.close()
 
 
 def test_escaped_input_in_log(smtpd):

@@ -51,6 +51,21 @@ test_table_sorted_and_unique(void **state)
 	assert_null(param_find("myhostnam"));
 }
 
+/* Parameters Postern declares that Postfix 3.7 does not have. */
+static const char *const postern_only[] = {
+	"dns_resolver_conf",
+};
+
+static bool
+is_postern_only(const char *name)
+{
+	for (size_t i = 0; i < sizeof(postern_only) / sizeof(postern_only[0]);
+	     i++)
+		if (strcmp(postern_only[i], name) == 0)
+			return true;
+	return false;
+}
+
 static void
 test_postfix_names(void **state)
 {
@@ -60,8 +75,14 @@ test_postfix_names(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < count; i++)
-		if (!param_is_postfix_name(table[i].name))
+		if (!param_is_postfix_name(table[i].name) &&
+		    !is_postern_only(table[i].name))
 			fail_msg("%s is not a Postfix name", table[i].name);
+	for (size_t i = 0; i < sizeof(postern_only) / sizeof(postern_only[0]);
+	     i++) {
+		assert_non_null(param_find(postern_only[i]));
+		assert_false(param_is_postfix_name(postern_only[i]));
+	}
 	names = param_postfix_names(&count);
 	assert_int_equal(count, 831);
 	for (size_t i = 1; i < count; i++)
@@ -202,6 +223,7 @@ static const struct golden golden_defaults[] = {
 	{"default_minimum_delivery_slots", "3"},
 	{"default_privs", "nobody"},
 	{"default_process_limit", "100"},
+	{"default_rbl_reply", "$rbl_code Service unavailable; $rbl_class [$rbl_what] blocked using $rbl_domain${rbl_reason?; $rbl_reason}"},
 	{"default_recipient_limit", "20000"},
 	{"default_recipient_refill_delay", "5s"},
 	{"default_recipient_refill_limit", "100"},
@@ -215,7 +237,9 @@ static const struct golden golden_defaults[] = {
 	{"deliver_lock_attempts", "20"},
 	{"deliver_lock_delay", "1s"},
 	{"destination_concurrency_feedback_debug", "no"},
+	{"disable_dns_lookups", "no"},
 	{"disable_vrfy_command", "no"},
+	{"dns_resolver_conf", ""}, /* Postern's own */
 	{"double_bounce_sender", "double-bounce"},
 	{"duplicate_filter_limit", "1000"},
 	{"empty_address_recipient", "MAILER-DAEMON"},
@@ -251,6 +275,26 @@ static const struct golden golden_defaults[] = {
 	{"ipc_timeout", "3600s"},
 	{"line_length_limit", "2048"},
 	{"lmdb_map_size", "16777216"},
+	{"lmtp_address_preference", "any"},
+	{"lmtp_bind_address", ""},
+	{"lmtp_bind_address6", ""},
+	{"lmtp_connect_timeout", "0s"},
+	{"lmtp_data_done_timeout", "600s"},
+	{"lmtp_data_init_timeout", "120s"},
+	{"lmtp_data_xfer_timeout", "180s"},
+	{"lmtp_dns_support_level", ""},
+	{"lmtp_fallback_relay", ""},
+	{"lmtp_host_lookup", "dns"},
+	{"lmtp_lhlo_name", "$myhostname"},
+	{"lmtp_lhlo_timeout", "300s"},
+	{"lmtp_line_length_limit", "998"},
+	{"lmtp_mail_timeout", "300s"},
+	{"lmtp_mx_address_limit", "5"},
+	{"lmtp_mx_session_limit", "2"},
+	{"lmtp_quit_timeout", "300s"},
+	{"lmtp_rcpt_timeout", "300s"},
+	{"lmtp_skip_5xx_greeting", "yes"},
+	{"lmtp_tcp_port", "24"},
 	{"local_command_shell", ""},
 	{"local_destination_concurrency_limit", "2"},
 	{"local_destination_recipient_limit", "1"},
@@ -273,6 +317,7 @@ static const struct golden golden_defaults[] = {
 	{"maillog_file_rotate_suffix", "%Y%m%d-%H%M%S"},
 	{"mailq_path", "/usr/bin/mailq"},
 	{"manpage_directory", "/usr/share/man"},
+	{"maps_rbl_reject_code", "554"},
 	{"masquerade_classes", "envelope_sender, header_sender, header_recipient"},
 	{"masquerade_domains", ""},
 	{"masquerade_exceptions", ""},
@@ -317,6 +362,7 @@ static const struct golden golden_defaults[] = {
 	{"queue_directory", "/var/spool/postfix"},
 	{"queue_minfree", "0"},
 	{"queue_run_delay", "300s"},
+	{"rbl_reply_maps", ""},
 	{"readme_directory", "/usr/share/doc/postfix"},
 	{"recipient_bcc_maps", ""},
 	{"recipient_canonical_classes", "envelope_recipient, header_recipient"},
@@ -325,6 +371,7 @@ static const struct golden golden_defaults[] = {
 	{"reject_code", "554"},
 	{"relay_domains",
 	 "${{$compatibility_level} <level {2} ? {$mydestination} : {}}"},
+	{"reject_tempfail_action", "defer_if_permit"},
 	{"relay_domains_reject_code", "554"},
 	{"relay_recipient_maps", ""},
 	{"relay_transport", "relay"},
@@ -349,6 +396,27 @@ static const struct golden golden_defaults[] = {
 	{"shlib_directory", "/usr/lib/postfix"},
 	{"show_user_unknown_table_name", "yes"},
 	{"showq_service_name", "showq"},
+	{"smtp_address_preference", "any"},
+	{"smtp_bind_address", ""},
+	{"smtp_bind_address6", ""},
+	{"smtp_connect_timeout", "30s"},
+	{"smtp_data_done_timeout", "600s"},
+	{"smtp_data_init_timeout", "120s"},
+	{"smtp_data_xfer_timeout", "180s"},
+	{"smtp_dns_support_level", ""},
+	{"smtp_fallback_relay", "$fallback_relay"},
+	{"smtp_helo_name", "$myhostname"},
+	{"smtp_helo_timeout", "300s"},
+	{"smtp_host_lookup", "dns"},
+	{"smtp_line_length_limit", "998"},
+	{"smtp_mail_timeout", "300s"},
+	{"smtp_mx_address_limit", "5"},
+	{"smtp_mx_session_limit", "2"},
+	{"smtp_never_send_ehlo", "no"},
+	{"smtp_quit_timeout", "300s"},
+	{"smtp_rcpt_timeout", "300s"},
+	{"smtp_skip_5xx_greeting", "yes"},
+	{"smtp_tcp_port", "smtp"},
 	{"smtpd_banner", "$myhostname ESMTP $mail_name"},
 	{"smtpd_client_restrictions", ""},
 	{"smtpd_data_restrictions", ""},
@@ -364,6 +432,7 @@ static const struct golden golden_defaults[] = {
 	{"smtpd_helo_restrictions", ""},
 	{"smtpd_junk_command_limit", "${stress?{1}:{100}}"},
 	{"smtpd_null_access_lookup_key", "<>"},
+	{"smtpd_peername_lookup", "yes"},
 	{"smtpd_recipient_limit", "1000"},
 	{"smtpd_recipient_restrictions", ""},
 	{"smtpd_reject_unlisted_recipient", "yes"},
@@ -386,6 +455,11 @@ static const struct golden golden_defaults[] = {
 	{"transport_maps", ""},
 	{"transport_retry_time", "60s"},
 	{"undisclosed_recipients_header", ""},
+	{"unknown_address_reject_code", "450"},
+	{"unknown_address_tempfail_action", "$reject_tempfail_action"},
+	{"unknown_client_reject_code", "450"},
+	{"unknown_helo_hostname_tempfail_action", "$reject_tempfail_action"},
+	{"unknown_hostname_reject_code", "450"},
 	{"unknown_local_recipient_reject_code", "550"},
 	{"unknown_relay_recipient_reject_code", "550"},
 	{"unknown_virtual_alias_reject_code", "550"},

@@ -1,0 +1,33 @@
+/*
+ * smtp_agent.h - the smtp and lmtp delivery agents' service: one delivery
+ * request from qmgr, delivered over SMTP or LMTP (src/smtp and src/lmtp
+ * are two small mains around this, as Postfix has one binary under two
+ * names). The agent turns the nexthop into hosts (smtp_dest.h), tries
+ * them in order up to smtp_mx_address_limit addresses and
+ * smtp_mx_session_limit sessions, then $smtp_fallback_relay, and speaks
+ * the protocol through smtp_session.h. Parameters are the smtp_* ones, or
+ * the lmtp_* ones for LMTP (lmtp_lhlo_name, lmtp_lhlo_timeout).
+ */
+#ifndef POSTERN_GLOBAL_SMTP_AGENT_H
+#define POSTERN_GLOBAL_SMTP_AGENT_H
+
+#include <stdbool.h>
+
+#include "global/mail_conf.h"
+#include "global/queue_file.h"
+#include "util/stream.h"
+
+struct smtp_agent;
+
+/* Read the parameters (fatal on a bad value) and open the DNS resolver. */
+struct smtp_agent *smtp_agent_create(struct mail_conf *conf, bool is_lmtp);
+void smtp_agent_destroy(struct smtp_agent **ap);
+
+/*
+ * Serve one connection from qmgr: read the request, deliver, report each
+ * recipient (deliver_request.h) and reply.
+ */
+void smtp_agent_serve(struct smtp_agent *a, struct stream *client,
+		      const struct queue_layout *ql);
+
+#endif

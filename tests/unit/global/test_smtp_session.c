@@ -1,0 +1,431 @@
+/*
+ * test_smtp_session.c - unit tests for the SMTP/LMTP client session over a
+ * socketpair: the scripted peer's replies are written before the session
+ * runs (the client reads them in order, pipelined or not), and what the
+ * client wrote is compared afterwards, along with each recipient's state
+ * and Postfix-worded reason.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "util/stream.h"
+
+#include "global/rec_type.h"
+#include "global/smtp_session.h"
+
+#define NAMADDR "mx.test[192.0.2.1]"
+
+struct run {
+	int peer;
+	struct smtp_session *s;
+	struct smtp_session_conf conf;
+};
+
+static void
+run_open(struct run *r, const char *replies, bool is_lmtp)
+{
+	int sv[2];
+
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(write(sv[0], replies, strlen(replies)),
+			 (ssize_t)strlen(replies));
+	r->peer = sv[0];
+	r->conf.is_lmtp = is_lmtp;
+	r->conf.helo_name = "client.test";
+	r->conf.line_length_limit = 998;
+	r->conf.reply_line_limit = 2048;
+	for (int i = 0; i < SMTP_STAGE_COUNT; i++)
+		r->conf.timeout_ms[i] = 2000;
+	r->s = smtp_session_create(sv[1], "mx.test", "192.0.2.1", &r->conf);
+}
+
+/* Close the client side and return all it wrote (caller frees). */
+static char *
+run_close(struct run *r)
+{
+	char *buf = calloc(1, 65536);
+	size_t len = 0;
+	ssize_t n;
+
+	smtp_session_destroy(&r->s);
+	while ((n = read(r->peer, buf + len, 65535 - len)) > 0)
+		len += (size_t)n;
+	close(r->peer);
+	return buf;
+}
+
+static int
+content_lines(void *source, smtp_piece_fn *out, void *ctx, struct err *err)
+{
+	const char *const *lines = source;
+
+	for (size_t i = 0; lines[i] != NULL; i++)
+		if (out(lines[i], strlen(lines[i]), true, ctx, err) < 0)
+			return -1;
+	return 0;
+}
+
+static const char *const message[] = {
+	"Subject: x", "", ".dot", "body", NULL,
+};
+
+static void
+txn_init(struct smtp_txn *txn, struct smtp_txn_rcpt *rcpts, size_t count,
+	 const char *const *addrs)
+{
+	memset(txn, 0, sizeof(*txn));
+	memset(rcpts, 0, count * sizeof(*rcpts));
+	for (size_t i = 0; i < count; i++) {
+		rcpts[i].address = addrs[i];
+		rcpts[i].dsn_orcpt = "";
+	}
+	txn->sender = "a@example.org";
+	txn->size = 100;
+	txn->dsn_envid = "";
+	txn->rcpts = rcpts;
+	txn->rcpt_count = count;
+	txn->content = content_lines;
+	txn->content_source = (void *)message;
+}
+
+static void
+txn_deinit(struct smtp_txn *txn)
+{
+	for (size_t i = 0; i < txn->rcpt_count; i++)
+		smtp_outcome_clear(&txn->rcpts[i].outcome);
+}
+
+static void
+test_pipelined_mixed(void **state)
+{
+	static const char *const addrs[] = { "b@x", "c@x", "d@x" };
+	struct smtp_txn_rcpt rcpts[3];
+	struct smtp_txn txn;
+	struct smtp_outcome o = { 0 };
+	struct run r;
+	char *sent;
+
+	(void)state;
+	run_open(&r, "220 mx ESMTP\r\n"
+		     "250-mx\r\n250-PIPELINING\r\n250-SIZE 1000\r\n"
+		     "250-DSN\r\n250 8BITMIME\r\n"
+		     "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"
+		     "550 5.1.1 <c@x>: unknown\r\n451 4.3.0 later\r\n"
+		     "354 go\r\n250 2.0.0 Ok: queued as Q1\r\n",
+		 false);
+	assert_int_equal(smtp_session_start(r.s, &o), 0);
+	assert_int_equal(smtp_session_features(r.s),
+			 SMTP_FEATURE_ESMTP | SMTP_FEATURE_PIPELINING |
+				 SMTP_FEATURE_SIZE | SMTP_FEATURE_DSN |
+				 SMTP_FEATURE_8BITMIME);
+	assert_int_equal(smtp_session_size_limit(r.s), 1000);
+	txn_init(&txn, rcpts, 3, addrs);
+	txn.dsn_ret = REC_DSN_RET_HDRS;
+	txn.dsn_envid = "id+1";
+	rcpts[0].dsn_notify = REC_DSN_NOTIFY_SUCCESS | REC_DSN_NOTIFY_FAILURE;
+	rcpts[0].dsn_orcpt = "rfc822;b@x";
+	assert_int_equal(smtp_session_send(r.s, &txn, NULL), 0);
+	smtp_session_quit(r.s);
+	assert_int_equal(rcpts[0].state, SMTP_RCPT_SENT);
+	assert_string_equal(rcpts[0].outcome.reason,
+			    "250 2.0.0 Ok: queued as Q1");
+	assert_string_equal(rcpts[0].outcome.dsn, "2.0.0");
+	assert_int_equal(rcpts[1].state, SMTP_RCPT_BOUNCE);
+	assert_string_equal(rcpts[1].outcome.reason,
+			    "host " NAMADDR " said: 550 5.1.1 <c@x>: unknown "
+			    "(in reply to RCPT TO command)");
+	assert_string_equal(rcpts[1].outcome.diag,
+			    "smtp; 550 5.1.1 <c@x>: unknown");
+	assert_int_equal(rcpts[2].state, SMTP_RCPT_SOFT);
+	assert_string_equal(rcpts[2].outcome.dsn, "4.3.0");
+	sent = run_close(&r);
+	assert_string_equal(sent,
+			    "EHLO client.test\r\n"
+			    "MAIL FROM:<a@example.org> SIZE=100 RET=HDRS "
+			    "ENVID=id+2B1\r\n"
+			    "RCPT TO:<b@x> NOTIFY=SUCCESS,FAILURE "
+			    "ORCPT=rfc822;b@x\r\n"
+			    "RCPT TO:<c@x>\r\nRCPT TO:<d@x>\r\nDATA\r\n"
+			    "Subject: x\r\n\r\n..dot\r\nbody\r\n.\r\nQUIT\r\n");
+	free(sent);
+	txn_deinit(&txn);
+}
+
+static void
+test_mail_refused_without_pipelining(void **state)
+{
+	static const char *const addrs[] = { "b@x", "c@x" };
+	struct smtp_txn_rcpt rcpts[2];
+	struct smtp_txn txn;
+	struct smtp_outcome o = { 0 };
+	struct run r;
+	char *sent;
+
+	(void)state;
+	run_open(&r, "220 mx\r\n250 mx\r\n553 5.7.1 sender refused\r\n", false);
+	assert_int_equal(smtp_session_start(r.s, &o), 0);
+	txn_init(&txn, rcpts, 2, addrs);
+	assert_int_equal(smtp_session_send(r.s, &txn, NULL), 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(rcpts[i].state, SMTP_RCPT_BOUNCE);
+		assert_string_equal(rcpts[i].outcome.reason,
+				    "host " NAMADDR " said: 553 5.7.1 sender "
+				    "refused (in reply to MAIL FROM command)");
+	}
+	sent = run_close(&r);
+	assert_string_equal(sent, "EHLO client.test\r\nMAIL FROM:<a@example.org>\r\n");
+	free(sent);
+	txn_deinit(&txn);
+}
+
+static void
+test_helo_fallback_and_data_refused(void **state)
+{
+	static const char *const addrs[] = { "b@x" };
+	struct smtp_txn_rcpt rcpts[1];
+	struct smtp_txn txn;
+	struct smtp_outcome o = { 0 };
+	struct run r;
+	char *sent;
+
+	(void)state;
+	run_open(&r, "220 mx\r\n502 what\r\n250 mx\r\n250 ok\r\n250 ok\r\n"
+		     "451 4.3.0 no data now\r\n",
+		 false);
+	assert_int_equal(smtp_session_start(r.s, &o), 0);
+	assert_int_equal(smtp_session_features(r.s), 0);
+	txn_init(&txn, rcpts, 1, addrs);
+	assert_int_equal(smtp_session_send(r.s, &txn, NULL), 0);
+	assert_int_equal(rcpts[0].state, SMTP_RCPT_SOFT);
+	assert_string_equal(rcpts[0].outcome.reason,
+			    "host " NAMADDR " said: 451 4.3.0 no data now "
+			    "(in reply to DATA command)");
+	sent = run_close(&r);
+	assert_string_equal(sent, "EHLO client.test\r\nHELO client.test\r\n"
+				  "MAIL FROM:<a@example.org>\r\n"
+				  "RCPT TO:<b@x>\r\nDATA\r\n");
+	free(sent);
+	txn_deinit(&txn);
+}
+
+struct start_case {
+	const char *replies;
+	bool is_lmtp;
+	int code;
+	const char *reason;
+};
+
+static const struct start_case start_cases[] = {
+	{ "421 4.3.2 busy\r\n", false, 421,
+	  "host " NAMADDR " refused to talk to me: 421 4.3.2 busy" },
+	{ "554 go away\r\n", false, 554,
+	  "host " NAMADDR " refused to talk to me: 554 go away" },
+	{ "220 mx\r\n502 no\r\n501 bad name\r\n", false, 501,
+	  "host " NAMADDR " said: 501 bad name (in reply to HELO command)" },
+	{ "220 mx\r\n421 bye\r\n", false, 421,
+	  "host " NAMADDR " said: 421 bye (in reply to EHLO command)" },
+	{ "220 mx\r\n500 no\r\n", true, 500,
+	  "host " NAMADDR " said: 500 no (in reply to LHLO command)" },
+	{ "", false, 0,
+	  "lost connection with " NAMADDR
+	  " while receiving the initial server greeting" },
+	{ "220 no line end", false, 0,
+	  "lost connection with " NAMADDR
+	  " while receiving the initial server greeting" },
+	{ "220 mx\r\n", false, 0,
+	  "lost connection with " NAMADDR
+	  " while performing the EHLO handshake" },
+	{ "220 mx\r\n", true, 0,
+	  "lost connection with " NAMADDR
+	  " while performing the LHLO handshake" },
+	{ "220 mx\r\ngarbage\r\n", false, 0,
+	  "protocol error with " NAMADDR " while performing the EHLO "
+	  "handshake: malformed reply line: \"garbage\"" },
+	{ "220-mx\r\n250 mx\r\n", false, 0,
+	  "protocol error with " NAMADDR " while receiving the initial "
+	  "server greeting: mixed reply codes 220 and 250" },
+};
+
+static void
+test_start_failures(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(start_cases) / sizeof(start_cases[0]);
+	     i++) {
+		const struct start_case *c = &start_cases[i];
+		struct smtp_outcome o = { 0 };
+		struct run r;
+
+		run_open(&r, c->replies, c->is_lmtp);
+		shutdown(r.peer, SHUT_WR);
+		assert_int_equal(smtp_session_start(r.s, &o), -1);
+		assert_int_equal(o.code, c->code);
+		assert_string_equal(o.reason, c->reason);
+		smtp_outcome_clear(&o);
+		free(run_close(&r));
+	}
+}
+
+static void
+test_timeout_and_lost(void **state)
+{
+	static const char *const addrs[] = { "b@x" };
+	struct smtp_txn_rcpt rcpts[1];
+	struct smtp_txn txn;
+	struct smtp_outcome o = { 0 };
+	struct run r;
+	struct err err;
+
+	(void)state;
+	/* The server never answers MAIL. */
+	run_open(&r, "220 mx\r\n250 mx\r\n", false);
+	r.conf.timeout_ms[SMTP_STAGE_MAIL] = 100;
+	assert_int_equal(smtp_session_start(r.s, &o), 0);
+	txn_init(&txn, rcpts, 1, addrs);
+	assert_int_equal(smtp_session_send(r.s, &txn, &err), -1);
+	assert_int_equal(rcpts[0].state, SMTP_RCPT_SOFT);
+	assert_string_equal(rcpts[0].outcome.dsn, "4.4.2");
+	assert_string_equal(rcpts[0].outcome.reason,
+			    "conversation with " NAMADDR
+			    " timed out while sending MAIL FROM");
+	assert_string_equal(err.text, rcpts[0].outcome.reason);
+	txn_deinit(&txn);
+	free(run_close(&r));
+
+	/* The server hangs up after accepting the recipient. */
+	run_open(&r, "220 mx\r\n250 mx\r\n250 ok\r\n250 ok\r\n", false);
+	shutdown(r.peer, SHUT_WR);
+	assert_int_equal(smtp_session_start(r.s, &o), 0);
+	txn_init(&txn, rcpts, 1, addrs);
+	assert_int_equal(smtp_session_send(r.s, &txn, NULL), -1);
+	assert_string_equal(rcpts[0].outcome.reason,
+			    "lost connection with " NAMADDR
+			    " while sending DATA command");
+	txn_deinit(&txn);
+	free(run_close(&r));
+}
+
+static void
+test_lmtp_per_recipient(void **state)
+{
+	static const char *const addrs[] = { "b@x", "c@x", "d@x" };
+	struct smtp_txn_rcpt rcpts[3];
+	struct smtp_txn txn;
+	struct smtp_outcome o = { 0 };
+	struct run r;
+	char *sent;
+
+	(void)state;
+	run_open(&r, "220 lmtp\r\n250-lmtp\r\n250 PIPELINING\r\n"
+		     "250 ok\r\n250 ok\r\n550 5.1.1 no c\r\n250 ok\r\n354 go\r\n"
+		     "250 2.0.0 <b@x> saved\r\n452 4.2.2 <d@x> full\r\n",
+		 true);
+	assert_int_equal(smtp_session_start(r.s, &o), 0);
+	txn_init(&txn, rcpts, 3, addrs);
+	assert_int_equal(smtp_session_send(r.s, &txn, NULL), 0);
+	assert_int_equal(rcpts[0].state, SMTP_RCPT_SENT);
+	assert_string_equal(rcpts[0].outcome.reason, "250 2.0.0 <b@x> saved");
+	assert_int_equal(rcpts[1].state, SMTP_RCPT_BOUNCE);
+	assert_int_equal(rcpts[2].state, SMTP_RCPT_SOFT);
+	assert_string_equal(rcpts[2].outcome.reason,
+			    "host " NAMADDR " said: 452 4.2.2 <d@x> full "
+			    "(in reply to end of DATA command)");
+	sent = run_close(&r);
+	assert_non_null(strstr(sent, "LHLO client.test\r\n"));
+	free(sent);
+	txn_deinit(&txn);
+}
+
+static void
+test_size_limit_and_smtputf8(void **state)
+{
+	static const char *const addrs[] = { "b@x" };
+	struct smtp_txn_rcpt rcpts[1];
+	struct smtp_txn txn;
+	struct smtp_outcome o = { 0 };
+	struct run r;
+	char *sent;
+
+	(void)state;
+	run_open(&r, "220 mx\r\n250-mx\r\n250 SIZE 50\r\n", false);
+	assert_int_equal(smtp_session_start(r.s, &o), 0);
+	txn_init(&txn, rcpts, 1, addrs);
+	assert_int_equal(smtp_session_send(r.s, &txn, NULL), 0);
+	assert_int_equal(rcpts[0].state, SMTP_RCPT_BOUNCE);
+	assert_string_equal(rcpts[0].outcome.dsn, "5.3.4");
+	assert_string_equal(rcpts[0].outcome.reason,
+			    "message size 100 exceeds size limit 50 of server "
+			    NAMADDR);
+	txn_deinit(&txn);
+	txn_init(&txn, rcpts, 1, addrs);
+	txn.size = 10;
+	txn.is_smtputf8 = txn.is_smtputf8_required = true;
+	assert_int_equal(smtp_session_send(r.s, &txn, NULL), 0);
+	assert_int_equal(rcpts[0].state, SMTP_RCPT_BOUNCE);
+	assert_string_equal(rcpts[0].outcome.dsn, "5.6.7");
+	assert_string_equal(rcpts[0].outcome.reason,
+			    "SMTPUTF8 is required, but was not offered by "
+			    "host " NAMADDR);
+	sent = run_close(&r);
+	assert_string_equal(sent, "EHLO client.test\r\n");
+	free(sent);
+	txn_deinit(&txn);
+}
+
+static const char *const long_message[] = { "abcdefghijklmnop", ".", NULL };
+
+static void
+test_long_lines_broken(void **state)
+{
+	static const char *const addrs[] = { "b@x" };
+	struct smtp_txn_rcpt rcpts[1];
+	struct smtp_txn txn;
+	struct smtp_outcome o = { 0 };
+	struct run r;
+	char *sent;
+
+	(void)state;
+	run_open(&r, "220 mx\r\n250 mx\r\n250 ok\r\n250 ok\r\n354 go\r\n"
+		     "250 done\r\n",
+		 false);
+	r.conf.line_length_limit = 6;
+	r.conf.never_send_ehlo = true;
+	assert_int_equal(smtp_session_start(r.s, &o), 0);
+	txn_init(&txn, rcpts, 1, addrs);
+	txn.content_source = (void *)long_message;
+	assert_int_equal(smtp_session_send(r.s, &txn, NULL), 0);
+	assert_int_equal(rcpts[0].state, SMTP_RCPT_SENT);
+	sent = run_close(&r);
+	assert_non_null(strstr(sent, "HELO client.test\r\n"));
+	assert_non_null(strstr(sent, "DATA\r\nabcdef\r\n ghijk\r\n lmnop\r\n"
+				     "..\r\n.\r\n"));
+	free(sent);
+	txn_deinit(&txn);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pipelined_mixed),
+		cmocka_unit_test(test_mail_refused_without_pipelining),
+		cmocka_unit_test(test_helo_fallback_and_data_refused),
+		cmocka_unit_test(test_start_failures),
+		cmocka_unit_test(test_timeout_and_lost),
+		cmocka_unit_test(test_lmtp_per_recipient),
+		cmocka_unit_test(test_size_limit_and_smtputf8),
+		cmocka_unit_test(test_long_lines_broken),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -18,6 +18,7 @@
 #include "global/deliver_request.h"
 #include "global/dns.h"
 #include "global/mail_params.h"
+#include "global/mail_server.h"
 #include "global/smtp_agent.h"
 #include "global/smtp_dest.h"
 #include "global/smtp_session.h"
@@ -568,4 +569,80 @@ smtp_agent_serve(struct smtp_agent *a, struct stream *client,
 		log_warning("%s: %s", t.req->queue_id, err.text);
 	txn_free(&t);
 	deliver_request_free(&t.req);
+}
+
+/* ------------------------------------------------------------------ */
+/* The daemons' skeleton callbacks, shared by smtp and lmtp.            */
+
+struct agent_main {
+	struct queue_layout *ql;
+	struct smtp_agent *agent;
+};
+
+/*
+ * Privileged: the resolver reads dns_resolver_conf and the tables are
+ * opened before the drop to mail_owner, as in every other daemon.
+ */
+static void
+agent_init(struct server *server, bool is_lmtp)
+{
+	struct agent_main *m = xmalloc(sizeof(*m));
+	struct err err;
+
+	if ((m->ql = queue_layout_for_daemon(server->conf, &err)) == NULL)
+		log_fatal("%s", err.text);
+	m->agent = smtp_agent_create(server->conf, is_lmtp);
+	server->ctx = m;
+}
+
+static void
+smtp_init(struct server *server)
+{
+	agent_init(server, false);
+}
+
+static void
+lmtp_init(struct server *server)
+{
+	agent_init(server, true);
+}
+
+static void
+agent_exit(struct server *server)
+{
+	struct agent_main *m = server->ctx;
+
+	smtp_agent_destroy(&m->agent);
+	queue_layout_destroy(&m->ql);
+	free(m);
+}
+
+static void
+agent_serve(struct server *server, struct stream *client)
+{
+	struct agent_main *m = server->ctx;
+
+	smtp_agent_serve(m->agent, client, m->ql);
+}
+
+static const struct service_def smtp_service = {
+	.name = "smtp",
+	.kind = SKEL_SINGLE,
+	.pre_init = smtp_init,
+	.on_client = agent_serve,
+	.on_exit = agent_exit,
+};
+
+static const struct service_def lmtp_service = {
+	.name = "lmtp",
+	.kind = SKEL_SINGLE,
+	.pre_init = lmtp_init,
+	.on_client = agent_serve,
+	.on_exit = agent_exit,
+};
+
+int
+smtp_agent_main(int argc, char **argv, bool is_lmtp)
+{
+	return skel_main(argc, argv, is_lmtp ? &lmtp_service : &smtp_service);
 }

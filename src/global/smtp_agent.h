@@ -23,6 +23,9 @@ struct smtp_agent;
 struct smtp_agent *smtp_agent_create(struct mail_conf *conf, bool is_lmtp);
 void smtp_agent_destroy(struct smtp_agent **ap);
 
+/* The whole daemon: main() of smtp (is_lmtp false) and lmtp. */
+int smtp_agent_main(int argc, char **argv, bool is_lmtp);
+
 /*
  * Serve one connection from qmgr: read the request, deliver, report each
  * recipient (deliver_request.h) and reply.

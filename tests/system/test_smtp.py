@@ -20,7 +20,7 @@ import pytest
 from instance import free_port, wait_until
 from postern_proto import submit
 
-aiosmtpd = pytest.importorskip("aiosmtpd")
+import aiosmtpd  # noqa: F401  (scripts/deps.sh installs python3-aiosmtpd)
 from aiosmtpd.controller import Controller, UnixSocketController  # noqa
 from aiosmtpd.lmtp import LMTP  # noqa
 

@@ -8,7 +8,10 @@
  * (public/$cleanup_service_name). Touches nothing but its client, the
  * cleanup socket, the lookup tables its restrictions name, and the log.
  * pre_init (privileged, as in Postfix) reads main.cf and opens those
- * tables, so root-only table files work; all else runs as mail_owner.
+ * tables, so root-only table files work, and sets up the DNS resolver
+ * (before any chroot, so resolv.conf and dns_resolver_conf are read);
+ * all else runs as mail_owner. It also talks to the name servers: the
+ * client's reverse name (smtpd_peer.c) and the DNS-based restrictions.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -107,7 +110,12 @@ smtpd_conf_load(struct mail_conf *conf)
 	sc->bare_lf_code = (int)mail_conf_int(
 		conf, "smtpd_forbid_bare_newline_reject_code");
 	sc->discard_ehlo = lower_list(conf, "smtpd_discard_ehlo_keywords");
-	if ((sc->check = smtpd_check_create(conf, &err)) == NULL)
+	sc->want_peername = mail_conf_bool(conf, "smtpd_peername_lookup");
+	sc->dns = dns_resolver_create(mail_conf_str(conf, "dns_resolver_conf"),
+				      &err);
+	if (sc->dns == NULL)
+		log_fatal("dns_resolver_conf: %s", err.text);
+	if ((sc->check = smtpd_check_create(conf, sc->dns, &err)) == NULL)
 		log_fatal("%s", err.text);
 	return sc;
 }
@@ -125,6 +133,7 @@ smtpd_conf_destroy(struct smtpd_conf **confp)
 	free(sc->cleanup_path);
 	argv_destroy(&sc->discard_ehlo);
 	smtpd_check_destroy(&sc->check);
+	dns_resolver_destroy(&sc->dns);
 	free(sc);
 	*confp = NULL;
 }

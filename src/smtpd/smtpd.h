@@ -19,6 +19,7 @@
 #include "util/strbuf.h"
 
 #include "global/cleanup_clnt.h"
+#include "global/dns.h"
 #include "global/esmtp_param.h"
 #include "global/mail_conf.h"
 #include "global/smtp_cmd.h"
@@ -50,6 +51,8 @@ struct smtpd_conf {
 	enum smtp_bare_lf bare_lf; /* smtpd_forbid_bare_newline */
 	int bare_lf_code;          /* smtpd_forbid_bare_newline_reject_code */
 	struct argv *discard_ehlo; /* smtpd_discard_ehlo_keywords, lower */
+	bool want_peername;        /* smtpd_peername_lookup */
+	struct dns_resolver *dns;  /* dns_resolver_conf */
 	struct smtpd_check *check; /* access policy */
 };
 
@@ -82,10 +85,25 @@ enum smtpd_end {
 	SMTPD_END_TIMEOUT, /* "timeout after X" */
 };
 
+/*
+ * How the client's name was found (Postfix's name_status and
+ * reverse_name_status): the name is verified, the lookup failed for now,
+ * there is no name, or the name does not lead back to the address.
+ */
+enum smtpd_peer_status {
+	SMTPD_PEER_OK,
+	SMTPD_PEER_TEMP,
+	SMTPD_PEER_PERM,
+	SMTPD_PEER_FORGED,
+};
+
 struct smtpd_session {
 	const struct smtpd_conf *conf;
 	struct stream *stream;
-	char name[16]; /* no reverse DNS yet: "unknown" ("localhost" for -S) */
+	char *name;         /* verified client name, or "unknown" */
+	char *reverse_name; /* the PTR name, unverified, or "unknown" */
+	enum smtpd_peer_status name_status;
+	enum smtpd_peer_status reverse_status;
 	struct sock_addr_text peer;
 	struct sock_addr_text local;
 	char *namaddr;        /* "unknown[192.0.2.1]" */
@@ -119,6 +137,16 @@ struct smtpd_session {
 
 /* Serve one client on stream (which stays the caller's). */
 void smtpd_session_run(const struct smtpd_conf *conf, struct stream *stream);
+
+/*
+ * smtpd_peer.c: the client's name as Postfix finds it. A PTR lookup of
+ * addr gives the reverse name; the name is kept as the client name only
+ * when its A (IPv4 client) or AAAA (IPv6) records include addr, else it
+ * is "unknown" with a warning "hostname X does not resolve to address
+ * A[: reason]". Temporary DNS trouble gives SMTPD_PEER_TEMP. Fills the
+ * session's name, reverse_name and both statuses (names are malloc'ed).
+ */
+void smtpd_peer_lookup(struct smtpd_session *sess, struct dns_resolver *dns);
 
 /* smtpd_proto.c helpers used by smtpd_mail.c. */
 

@@ -55,6 +55,21 @@ static const struct {
 	{ "check_recipient_maps", STEP_UNLISTED_RCPT, false },
 	{ "reject_unlisted_sender", STEP_UNLISTED_SENDER, false },
 	{ "reject_unauth_pipelining", STEP_UNAUTH_PIPELINING, false },
+	{ "reject_rbl_client", STEP_RBL_CLIENT, false },
+	{ "reject_rhsbl_client", STEP_RHSBL_CLIENT, false },
+	{ "reject_rhsbl_reverse_client", STEP_RHSBL_REVERSE_CLIENT, false },
+	{ "reject_rhsbl_sender", STEP_RHSBL_SENDER, false },
+	{ "reject_rhsbl_helo", STEP_RHSBL_HELO, false },
+	{ "reject_rhsbl_recipient", STEP_RHSBL_RCPT, false },
+	{ "permit_dnswl_client", STEP_DNSWL_CLIENT, false },
+	{ "reject_unknown_sender_domain", STEP_UNKNOWN_SENDER_DOMAIN, false },
+	{ "reject_unknown_recipient_domain", STEP_UNKNOWN_RCPT_DOMAIN, false },
+	{ "reject_unknown_helo_hostname", STEP_UNKNOWN_HELO, false },
+	{ "reject_unknown_hostname", STEP_UNKNOWN_HELO, false },
+	{ "reject_unknown_client_hostname", STEP_UNKNOWN_CLIENT, false },
+	{ "reject_unknown_client", STEP_UNKNOWN_CLIENT, false },
+	{ "reject_unknown_reverse_client_hostname", STEP_UNKNOWN_REVERSE_CLIENT,
+	  false },
 };
 
 static const char *const list_params[LIST_COUNT] = {
@@ -88,6 +103,13 @@ step_parse(struct step *step, const char *word, const struct argv *words,
 {
 	step->name = xstrdup(word);
 	step->kind = check_step_kind(word);
+	/* As in Postfix, the next word is the domain, whatever it is; a
+	 * missing one draws a warning per request. */
+	if (check_dns_step_has_arg(step->kind)) {
+		if (*ip + 1 < words->count)
+			step->arg = xstrdup(words->items[++*ip]);
+		return 0;
+	}
 	if (!check_is_table_step(step->kind))
 		return 0;
 	if (*ip + 1 >= words->count) {
@@ -121,6 +143,7 @@ check_rlist_free(struct rlist *list)
 {
 	for (size_t i = 0; i < list->count; i++) {
 		free(list->steps[i].name);
+		free(list->steps[i].arg);
 		dict_close(&list->steps[i].table);
 	}
 	free(list->steps);
@@ -282,12 +305,15 @@ check_parse_lists(struct smtpd_check *check, struct mail_conf *conf,
 }
 
 struct smtpd_check *
-smtpd_check_create(struct mail_conf *conf, struct err *err)
+smtpd_check_create(struct mail_conf *conf, struct dns_resolver *dns,
+		   struct err *err)
 {
 	struct smtpd_check *check = xcalloc(1, sizeof(*check));
 
 	check_load_settings(check, conf);
-	if (access_settings_load(conf, &check->access, err) < 0 ||
+	check->dns = dns;
+	if (check_dns_settings(check, conf, err) < 0 ||
+	    access_settings_load(conf, &check->access, err) < 0 ||
 	    check_open_lists(check, conf, err) < 0) {
 		smtpd_check_destroy(&check);
 		return NULL;
@@ -331,6 +357,7 @@ smtpd_check_destroy(struct smtpd_check **checkp)
 	maps_destroy(&check->virtual_mailbox_maps);
 	maps_destroy(&check->relay_rcpt_maps);
 	free(check->myorigin);
+	check_dns_deinit(check);
 	free(check);
 	*checkp = NULL;
 }
@@ -432,8 +459,8 @@ is_hosted_domain(struct smtpd_check *check, const char *domain)
  * Is rcpt a destination we accept mail for without relay permission?
  * Returns 1 yes, 0 no, -1 a table failed.
  */
-static int
-is_auth_destination(struct smtpd_check *check, const char *rcpt)
+int
+check_is_auth_destination(struct smtpd_check *check, const char *rcpt)
 {
 	bool is_routed = false;
 	char *final, *domain;
@@ -466,7 +493,7 @@ step_unauth_dest(struct check_run *run, const struct step *step)
 
 	if (rcpt == NULL)
 		return VERDICT_DUNNO;
-	if ((ret = is_auth_destination(run->check, rcpt)) < 0)
+	if ((ret = check_is_auth_destination(run->check, rcpt)) < 0)
 		return check_config_error(run);
 	if (step->kind == STEP_PERMIT_AUTH_DEST)
 		return ret ? VERDICT_PERMIT : VERDICT_DUNNO;
@@ -603,6 +630,8 @@ step_run(struct check_run *run, enum list_id id, const struct step *step)
 	case STEP_WARN_IF_REJECT:
 		break;
 	default:
+		if (check_is_dns_step(step->kind))
+			return check_dns_step(run, step);
 		return step_addr(run, step);
 	}
 	log_warning("unknown smtpd restriction: \"%s\"", step->name);

@@ -26,8 +26,13 @@ struct smtpd_check;
 
 /* What the policy knows about one request. */
 struct smtpd_request {
-	const char *name; /* client name, "unknown" until reverse DNS */
+	const char *name; /* verified client name, or "unknown" */
+	const char *reverse_name; /* PTR name, unverified, or "unknown" */
 	const char *addr; /* client address, "192.0.2.1" */
+	/* Why name / reverse_name is missing: a temporary DNS failure
+	 * (reject_unknown_*client_hostname then say 450) or not. */
+	bool is_name_unknown, is_name_tempfail;
+	bool is_reverse_unknown, is_reverse_tempfail;
 	bool is_sasl_authenticated;
 	const char *helo;   /* NULL before HELO/EHLO */
 	const char *sender; /* NULL outside a transaction; "" null sender */
@@ -55,9 +60,14 @@ struct smtpd_request {
  * ..."). Unknown restriction names are accepted here and refused per
  * request with a warning, as Postfix does. A table type that does not
  * exist yet (proxy:, unix:, nis: in local_recipient_maps' default) is
- * skipped with a startup warning.
+ * skipped with a startup warning. Bad unknown_*_tempfail_action values
+ * are configuration errors too.
  */
-struct smtpd_check *smtpd_check_create(struct mail_conf *conf, struct err *err);
+struct dns_resolver;
+/* dns (borrowed, outlives the check) serves the DNS-based restrictions. */
+struct smtpd_check *smtpd_check_create(struct mail_conf *conf,
+				       struct dns_resolver *dns,
+				       struct err *err);
 
 void smtpd_check_destroy(struct smtpd_check **checkp);
 

@@ -219,6 +219,16 @@ addr_class(struct smtpd_check *check, const char *domain)
 	return CLASS_DEFAULT;
 }
 
+int
+check_is_final_domain(struct smtpd_check *check, const char *domain)
+{
+	enum addr_class cls = addr_class(check, domain);
+
+	if (cls == CLASS_ERROR)
+		return -1;
+	return cls == CLASS_LOCAL || cls == CLASS_ALIAS || cls == CLASS_VIRTUAL;
+}
+
 static enum verdict
 unknown_user(struct check_run *run, const char *addr, bool is_sender,
 	     int code, const char *table)

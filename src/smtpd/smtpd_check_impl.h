@@ -3,7 +3,8 @@
  *
  * smtpd_check.c owns the restriction engine (lists, generic actions,
  * access tables); smtpd_check_addr.c the name and address tests
- * (reject_non_fqdn_*, reject_invalid_helo_hostname, reject_unlisted_*).
+ * (reject_non_fqdn_*, reject_invalid_helo_hostname, reject_unlisted_*);
+ * smtpd_check_dns.c the DNS-based ones (DNSBL, DNSWL, reject_unknown_*).
  * Not for the rest of smtpd: use smtpd_check.h.
  */
 #ifndef POSTERN_SMTPD_SMTPD_CHECK_IMPL_H
@@ -53,6 +54,19 @@ enum step_kind {
 	STEP_UNLISTED_RCPT,
 	STEP_UNLISTED_SENDER,
 	STEP_UNAUTH_PIPELINING,
+	/* smtpd_check_dns.c */
+	STEP_RBL_CLIENT,
+	STEP_RHSBL_CLIENT,
+	STEP_RHSBL_REVERSE_CLIENT,
+	STEP_RHSBL_SENDER,
+	STEP_RHSBL_HELO,
+	STEP_RHSBL_RCPT,
+	STEP_DNSWL_CLIENT,
+	STEP_UNKNOWN_SENDER_DOMAIN,
+	STEP_UNKNOWN_RCPT_DOMAIN,
+	STEP_UNKNOWN_HELO,
+	STEP_UNKNOWN_CLIENT,
+	STEP_UNKNOWN_REVERSE_CLIENT,
 };
 
 
@@ -60,6 +74,7 @@ struct step {
 	enum step_kind kind;
 	char *name;         /* as written, for warnings */
 	struct dict *table; /* check_*_access */
+	char *arg;          /* DNSBL steps: "domain[=d.d.d.d]", or NULL */
 };
 
 /* The lists, in evaluation order. */
@@ -110,6 +125,16 @@ struct smtpd_check {
 	bool want_unlisted_sender; /* smtpd_reject_unlisted_sender */
 	bool show_table_name;      /* show_user_unknown_table_name */
 	bool has_match_error;      /* set by is_local during one resolve */
+	/* smtpd_check_dns.c */
+	struct dns_resolver *dns;  /* borrowed from smtpd_conf */
+	struct maps *rbl_reply_maps;
+	char *rbl_reply;           /* default_rbl_reply, unexpanded */
+	int rbl_code;              /* maps_rbl_reject_code */
+	int unk_addr_code;         /* unknown_address_reject_code */
+	int unk_client_code;       /* unknown_client_reject_code */
+	int unk_name_code;         /* unknown_hostname_reject_code */
+	bool is_addr_tf_defer;     /* unknown_address_tempfail_action */
+	bool is_helo_tf_defer;     /* unknown_helo_hostname_tempfail_action */
 };
 
 /*
@@ -152,6 +177,28 @@ void check_rlist_free(struct rlist *list);
 enum verdict check_rlist_run(struct check_run *run, const struct rlist *list);
 /* Queue a log event (see smtpd_request.events_out). */
 void check_event(struct check_run *run, const char *event, const char *text);
+
+/* Is rcpt a destination we accept without relay permission? 1, 0, or
+ * -1 when a table failed. */
+int check_is_auth_destination(struct smtpd_check *check, const char *rcpt);
+
+/*
+ * smtpd_check_dns.c. check_dns_settings loads its parameters (-1 with
+ * err for a bad *_tempfail_action); check_dns_step runs one DNS step.
+ */
+int check_dns_settings(struct smtpd_check *check, struct mail_conf *conf,
+		       struct err *err);
+void check_dns_deinit(struct smtpd_check *check);
+bool check_is_dns_step(enum step_kind kind);
+bool check_dns_step_has_arg(enum step_kind kind);
+enum verdict check_dns_step(struct check_run *run, const struct step *step);
+
+/* Class-adjusted DSN: "4.7.1" with code 554 gives "5.7.1". */
+void check_dsn_for(int code, const char *dsn, char out[16]);
+
+/* The domain class of an address as the unlisted tests decide it: true
+ * for our final destinations (local, virtual alias, virtual mailbox). */
+int check_is_final_domain(struct smtpd_check *check, const char *domain);
 
 /* smtpd_check_access.c: check_client/helo/sender/recipient_access. */
 enum verdict check_access(struct check_run *run, enum list_id id,

@@ -311,6 +311,11 @@ request_of(const struct smtpd_session *sess, struct smtpd_request *req,
 		 (verb != NULL && strcmp(verb, "DATA") == 0));
 	req->namaddr = sess->namaddr;
 	req->name = sess->name;
+	req->reverse_name = sess->reverse_name;
+	req->is_name_tempfail = sess->name_status == SMTPD_PEER_TEMP;
+	req->is_name_unknown = sess->name_status != SMTPD_PEER_OK;
+	req->is_reverse_tempfail = sess->reverse_status == SMTPD_PEER_TEMP;
+	req->is_reverse_unknown = sess->reverse_status != SMTPD_PEER_OK;
 	req->addr = sess->peer.addr;
 	req->is_sasl_authenticated = false;
 	req->helo = sess->helo_name;
@@ -377,7 +382,7 @@ send_attrs(struct smtpd_session *sess, struct err *err)
 		{ "log_helo_name", helo },
 		{ "log_protocol_name", sess->protocol },
 		{ "client_name", sess->name },
-		{ "reverse_client_name", sess->name },
+		{ "reverse_client_name", sess->reverse_name },
 		{ "client_address", sess->peer.addr },
 		{ "client_port", sess->peer.port },
 		{ "server_address", sess->local.addr },

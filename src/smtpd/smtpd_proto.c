@@ -534,13 +534,16 @@ session_init(struct smtpd_session *sess, const struct smtpd_conf *conf,
 
 	sess->conf = conf;
 	sess->stream = stream;
-	strcpy(sess->name, "unknown");
 	if (sock_peer_addr(stream_fd(stream), &sess->peer) < 0) {
 		/* Not a socket (sendmail -bs): named as Postfix names it. */
-		strcpy(sess->name, "localhost");
+		sess->name = xstrdup("localhost");
+		sess->reverse_name = xstrdup("localhost");
+		sess->name_status = sess->reverse_status = SMTPD_PEER_OK;
 		strcpy(sess->peer.addr, "127.0.0.1");
 		strcpy(sess->peer.port, "0");
 		sess->is_stand_alone = true;
+	} else {
+		smtpd_peer_lookup(sess, conf->want_peername ? conf->dns : NULL);
 	}
 	if (sock_local_addr(stream_fd(stream), &sess->local) < 0)
 		strcpy(sess->local.addr, "unknown");
@@ -560,6 +563,8 @@ session_deinit(struct smtpd_session *sess)
 {
 	smtpd_mail_reset(sess);
 	free(sess->namaddr);
+	free(sess->name);
+	free(sess->reverse_name);
 	free(sess->helo_name);
 	strbuf_deinit(&sess->line);
 	strbuf_deinit(&sess->reply);

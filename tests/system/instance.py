@@ -74,6 +74,9 @@ class Instance:
             "inet_interfaces": "127.0.0.1",
             "inet_protocols": "ipv4",
             "myhostname": "mail.example.test",
+            # Tests expect "unknown[127.0.0.1]" whatever the machine's
+            # resolver says about 127.0.0.1; test_smtpd_dns turns it on.
+            "smtpd_peername_lookup": "no",
         }
         self.write_main()
         self.write_master("")

@@ -4,12 +4,15 @@
  * Content records go through the header parser (global/header_parse.h).
  * Each header is noted (global/header_fix.h), counted against
  * hopcount_limit, logged if it is a Message-ID, dropped if Postfix drops
- * it, else written line by line. When the headers end, the missing ones
- * are added for local clients (or all, with always_add_missing_headers),
- * and an empty line separates them from the body. Before all that, each
- * header and body line goes through header_checks and body_checks
- * (cleanup_checks.c), which may drop, replace or precede it, or stop the
- * processing (REJECT, DISCARD). Log lines are Postfix's:
+ * it, else written line by line, after its addresses are rewritten if it
+ * is a sender or recipient header (cleanup_rewrite_header). When the
+ * headers end, the missing ones are added for local clients, for remote
+ * ones when remote_header_rewrite_domain is set (as Postfix does), or for
+ * all with always_add_missing_headers, and an empty line separates them
+ * from the body. Before all that, each header and body line goes through
+ * header_checks and body_checks (cleanup_checks.c), which may drop,
+ * replace or precede it, or stop the processing (REJECT, DISCARD). Log
+ * lines are Postfix's:
  *     QUEUEID: message-id=<...>
  *     warning: QUEUEID: message rejected: hopcount exceeded
  * Security: the content is untrusted; the parser bounds each header by
@@ -20,6 +23,7 @@
 
 #include "cleanup.h"
 #include "cleanup_checks.h"
+#include "cleanup_rewrite.h"
 #include "global/cleanup_clnt.h"
 #include "global/rec_type.h"
 #include "util/argv.h"
@@ -57,6 +61,7 @@ static void
 take_header(struct cleanup_state *st, const char *text, size_t len)
 {
 	enum header_kind kind = header_fix_kind(text, len);
+	char *rewritten;
 
 	header_fix_note(&st->seen, kind);
 	if (kind == HDR_RECEIVED &&
@@ -68,8 +73,14 @@ take_header(struct cleanup_state *st, const char *text, size_t len)
 	}
 	if (kind == HDR_MESSAGE_ID || kind == HDR_RESENT_MESSAGE_ID)
 		log_message_id(st, kind, text, len);
-	if (!header_fix_is_dropped(kind))
+	if (header_fix_is_dropped(kind))
+		return;
+	rewritten = cleanup_rewrite_header(st, text, len);
+	if (rewritten != NULL)
+		write_header(st, rewritten, strlen(rewritten));
+	else
 		write_header(st, text, len);
+	free(rewritten);
 }
 
 static int
@@ -131,7 +142,7 @@ on_done(bool want_separator, void *ctx)
 
 	if (cleanup_checks_is_stopped(st))
 		return 0;
-	if ((st->flags & CLEANUP_FLAG_LOCAL) ||
+	if (cleanup_rewrite_has_header_context(st) ||
 	    st->params->always_add_missing_headers)
 		add_missing(st);
 	else if ((st->seen.mask & id_bit) == 0)

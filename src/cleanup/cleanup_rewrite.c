@@ -9,10 +9,20 @@
  *              which is expanded too;
  *   always_bcc at the end of the envelope.
  * Each step obeys its *_classes parameter. The lookup rules live in
- * global/addr_map.c. Log lines are Postfix's, e.g.
+ * global/addr_map.c.
+ * Headers (global/header_rewrite.h): each address of a sender header
+ * (From, Sender, Reply-To, ...) or recipient header (To, Cc, ...) is
+ * completed as trivial-rewrite does (resolve_rewrite: @$myorigin and
+ * .$mydomain in context "local"), then goes through the same canonical
+ * steps and masquerading, for the header_sender / header_recipient
+ * classes. Mail from a remote client (rewrite_context=remote) gets no
+ * header rewriting at all unless remote_header_rewrite_domain is set; then
+ * bare addresses get that domain instead, as in Postfix.
+ * Log lines are Postfix's, e.g.
  *   warning: QUEUEID: virtual_alias_maps map lookup problem for ADDR --
  *   message not accepted, try again later
- * Security: addresses are untrusted; tables are the administrator's.
+ * Security: addresses and headers are untrusted; tables are the
+ * administrator's.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,13 +32,16 @@
 #include "cleanup_rewrite.h"
 #include "global/addr_map.h"
 #include "global/cleanup_clnt.h"
+#include "global/header_rewrite.h"
 #include "global/mail_addr.h"
 #include "global/maps.h"
 #include "global/match_list.h"
+#include "global/resolve.h"
 #include "util/argv.h"
 #include "util/dict.h"
 #include "util/log.h"
 #include "util/mymalloc.h"
+#include "util/strbuf.h"
 
 /* Address classes of the *_classes parameters. */
 #define CLASS_ENV_FROM (1 << 0)
@@ -57,6 +70,9 @@ struct cleanup_rewrite {
 	struct match_list *mydestination;
 	long recursion_limit;
 	long expansion_limit;
+	struct resolve *resolve; /* address completion for headers */
+	bool has_remote_domain;  /* remote_header_rewrite_domain is set */
+	size_t token_limit;      /* header_address_token_limit */
 };
 
 static int
@@ -149,6 +165,11 @@ cleanup_rewrite_create(struct mail_conf *conf)
 		(long)mail_conf_int(conf, "virtual_alias_recursion_limit");
 	rw->expansion_limit =
 		(long)mail_conf_int(conf, "virtual_alias_expansion_limit");
+	rw->resolve = resolve_create(conf);
+	rw->has_remote_domain =
+		*mail_conf_str(conf, "remote_header_rewrite_domain") != 0;
+	rw->token_limit =
+		(size_t)mail_conf_int(conf, "header_address_token_limit");
 	return rw;
 }
 
@@ -168,6 +189,7 @@ cleanup_rewrite_destroy(struct cleanup_rewrite **rwp)
 	argv_destroy(&rw->masq_domains);
 	argv_destroy(&rw->masq_exceptions);
 	match_list_destroy(&rw->mydestination);
+	resolve_destroy(&rw->resolve);
 	free(rw->always_bcc);
 	free(rw->myorigin);
 	free(rw->recipient_delimiter);
@@ -384,4 +406,68 @@ cleanup_rewrite_always_bcc(struct cleanup_state *st)
 	addr = mail_addr_unquote(bcc);
 	expand_out(st, addr, addr, true, NULL, NULL);
 	free(addr);
+}
+
+/* What the per-address callback of a header needs. */
+struct header_ctx {
+	struct cleanup_state *st;
+	const char *context; /* "local" or "remote" */
+	struct maps *own;    /* sender_ or recipient_canonical_maps */
+	int own_classes;
+	int class; /* CLASS_HDR_FROM or CLASS_HDR_RCPT */
+};
+
+static int
+rewrite_header_addr(char **addrp, void *ctx)
+{
+	struct header_ctx *hc = ctx;
+	struct cleanup_rewrite *rw = hc->st->params->rewrite;
+	char *done;
+
+	if (**addrp == 0)
+		return 0;
+	done = resolve_rewrite(rw->resolve, hc->context, *addrp);
+	free(*addrp);
+	*addrp = done;
+	return canonicalize(hc->st, hc->own, hc->own_classes, hc->class, addrp);
+}
+
+bool
+cleanup_rewrite_has_header_context(const struct cleanup_state *st)
+{
+	return (st->flags & CLEANUP_FLAG_LOCAL) != 0 ||
+	       st->params->rewrite->has_remote_domain;
+}
+
+char *
+cleanup_rewrite_header(struct cleanup_state *st, const char *text, size_t len)
+{
+	struct cleanup_rewrite *rw = st->params->rewrite;
+	enum header_rewrite_class hclass = header_rewrite_class(text, len);
+	bool is_local = (st->flags & CLEANUP_FLAG_LOCAL) != 0;
+	struct header_ctx hc = {
+		.st = st,
+		.context = is_local ? "local" : "remote",
+	};
+	struct strbuf out;
+	char *result = NULL;
+
+	if (hclass == HEADER_REWRITE_NONE || st->errs != 0 ||
+	    !cleanup_rewrite_has_header_context(st))
+		return NULL;
+	if (hclass == HEADER_REWRITE_SENDER) {
+		hc.own = rw->send_canon;
+		hc.own_classes = rw->send_canon_classes;
+		hc.class = CLASS_HDR_FROM;
+	} else {
+		hc.own = rw->rcpt_canon;
+		hc.own_classes = rw->rcpt_canon_classes;
+		hc.class = CLASS_HDR_RCPT;
+	}
+	strbuf_init(&out, STRBUF_UNLIMITED);
+	if (header_rewrite(text, len, rw->token_limit, rewrite_header_addr, &hc,
+			   &out) > 0)
+		result = xstrdup(strbuf_text(&out));
+	strbuf_deinit(&out);
+	return result;
 }

@@ -11,6 +11,9 @@
 #ifndef POSTERN_CLEANUP_CLEANUP_REWRITE_H
 #define POSTERN_CLEANUP_CLEANUP_REWRITE_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "global/mail_conf.h"
 
 struct cleanup_rewrite;
@@ -40,6 +43,25 @@ void cleanup_rewrite_sender_bcc(struct cleanup_state *st);
  * cleanup_rewrite_out (the held O/n/o attributes go with each).
  */
 void cleanup_rewrite_recipient(struct cleanup_state *st, const char *rcpt);
+
+/*
+ * True when the message's headers are rewritten (and missing headers
+ * added): a local client, or a remote one when remote_header_rewrite_domain
+ * is set, as in Postfix.
+ */
+bool cleanup_rewrite_has_header_context(const struct cleanup_state *st);
+
+/*
+ * Rewrite the addresses of a sender or recipient header (the logical
+ * header text[0..len), without its line end): address completion,
+ * canonical maps and masquerading, as the message's rewrite context and
+ * the *_classes parameters say. Returns the new header (lines joined by
+ * "\n\t"), which the caller frees, or NULL to keep the header as it is
+ * (not such a header, nothing changed, not parseable, or a table failed:
+ * then the message is deferred as above).
+ */
+char *
+cleanup_rewrite_header(struct cleanup_state *st, const char *text, size_t len);
 
 /* always_bcc, at the end of the envelope when there are recipients. */
 void cleanup_rewrite_always_bcc(struct cleanup_state *st);

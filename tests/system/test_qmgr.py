@@ -168,11 +168,13 @@ def test_recovers_files_left_in_active(instance):
 
 
 def test_corrupt_file_is_saved_and_queue_moves_on(mta):
-    bad = mta.queue / "incoming" / "ABCDEF12345"
-    bad.write_bytes(b"C\x05junk!" + b"\x00" * 40)
-    os.chmod(bad, 0o700)
+    # Made complete (mode 0700) before it appears, as a writer would.
+    staging = mta.queue / "ABCDEF12345"
+    staging.write_bytes(b"C\x05junk!" + b"\x00" * 40)
+    os.chmod(staging, 0o700)
     owner = pwd.getpwnam(mta.mail_owner)
-    os.chown(bad, owner.pw_uid, owner.pw_gid)
+    os.chown(staging, owner.pw_uid, owner.pw_gid)
+    os.rename(staging, mta.queue / "incoming" / "ABCDEF12345")
     good = send(mta, "a@example.org", ["x@discard.test"])
     wait_removed(mta, good)
     assert wait_until(lambda: (mta.queue / "corrupt" /

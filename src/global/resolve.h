@@ -72,6 +72,12 @@ int resolve_addr(struct resolve *r, const char *addr,
 void resolve_reply_free(struct resolve_reply *reply);
 
 /*
+ * True if addr ("192.0.2.1", "2001:db8::1") is one of our addresses:
+ * inet_interfaces (all interfaces for "all") or proxy_interfaces.
+ */
+bool resolve_is_our_address(const struct resolve *r, const char *addr);
+
+/*
  * Rewrite addr in context "local" or "remote" (anything else: local);
  * a new string the caller frees. "" (the null sender) stays "".
  */

@@ -8,6 +8,7 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -170,4 +171,15 @@ resolve_iface_is_local_literal(const struct resolve *r, const char *domain)
 			   family == AF_INET ? 4 : 16) == 0)
 			return true;
 	return false;
+}
+
+bool
+resolve_is_our_address(const struct resolve *r, const char *addr)
+{
+	char literal[INET6_ADDRSTRLEN + 16];
+
+	snprintf(literal, sizeof(literal), strchr(addr, ':') ? "[ipv6:%s]"
+							     : "[%s]",
+		 addr);
+	return resolve_iface_is_local_literal(r, literal);
 }

@@ -85,6 +85,38 @@ conf_load_limits(struct smtpd_conf *sc, struct mail_conf *conf)
 		(int)mail_conf_int(conf, "smtpd_junk_command_limit");
 }
 
+/*
+ * local_header_rewrite_clients. Postern knows permit_inet_interfaces,
+ * permit_mynetworks and (never true without SASL and TLS)
+ * permit_sasl_authenticated, permit_tls_clientcerts and
+ * permit_tls_all_clientcerts; anything else is a fatal error.
+ */
+static void
+header_clients_load(struct smtpd_conf *sc, struct mail_conf *conf)
+{
+	static const char *const known[] = {
+		"permit_inet_interfaces",   "permit_mynetworks",
+		"permit_sasl_authenticated", "permit_tls_clientcerts",
+		"permit_tls_all_clientcerts",
+	};
+	struct argv *words = lower_list(conf, "local_header_rewrite_clients");
+
+	for (size_t i = 0; i < words->count; i++) {
+		bool is_known = false;
+
+		for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+			is_known |= strcmp(words->items[i], known[k]) == 0;
+		if (!is_known)
+			log_fatal("local_header_rewrite_clients: unsupported "
+				  "restriction \"%s\"",
+				  words->items[i]);
+		if (strcmp(words->items[i], "permit_inet_interfaces") == 0 &&
+		    sc->resolve == NULL)
+			sc->resolve = resolve_create(conf);
+	}
+	sc->local_header_clients = words;
+}
+
 struct smtpd_conf *
 smtpd_conf_load(struct mail_conf *conf)
 {
@@ -117,6 +149,7 @@ smtpd_conf_load(struct mail_conf *conf)
 		log_fatal("dns_resolver_conf: %s", err.text);
 	if ((sc->check = smtpd_check_create(conf, sc->dns, &err)) == NULL)
 		log_fatal("%s", err.text);
+	header_clients_load(sc, conf);
 	return sc;
 }
 
@@ -132,6 +165,8 @@ smtpd_conf_destroy(struct smtpd_conf **confp)
 	free(sc->mail_name);
 	free(sc->cleanup_path);
 	argv_destroy(&sc->discard_ehlo);
+	argv_destroy(&sc->local_header_clients);
+	resolve_destroy(&sc->resolve);
 	smtpd_check_destroy(&sc->check);
 	dns_resolver_destroy(&sc->dns);
 	free(sc);

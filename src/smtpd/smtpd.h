@@ -21,6 +21,7 @@
 #include "global/cleanup_clnt.h"
 #include "global/dns.h"
 #include "global/esmtp_param.h"
+#include "global/resolve.h"
 #include "global/mail_conf.h"
 #include "global/smtp_cmd.h"
 
@@ -54,6 +55,10 @@ struct smtpd_conf {
 	bool want_peername;        /* smtpd_peername_lookup */
 	struct dns_resolver *dns;  /* dns_resolver_conf */
 	struct smtpd_check *check; /* access policy */
+	/* local_header_rewrite_clients: who gets the local rewrite context
+	 * (headers qualified and completed by cleanup). */
+	struct argv *local_header_clients;
+	struct resolve *resolve; /* our addresses, for permit_inet_interfaces */
 };
 
 /* Load the conf; configuration errors are fatal (log_fatal). */

@@ -421,14 +421,39 @@ send_envelope(struct smtpd_session *sess, struct err *err)
 	return 0;
 }
 
+/*
+ * Does the client match local_header_rewrite_clients? Then cleanup works
+ * in the local rewrite context: it qualifies bare addresses in headers
+ * and adds missing Message-Id:, Date: and From:, as for local mail.
+ */
+static bool
+is_local_header_client(const struct smtpd_session *sess)
+{
+	const struct smtpd_conf *conf = sess->conf;
+	const struct argv *words = conf->local_header_clients;
+
+	for (size_t i = 0; words != NULL && i < words->count; i++) {
+		const char *word = words->items[i];
+
+		if (strcmp(word, "permit_inet_interfaces") == 0 &&
+		    resolve_is_our_address(conf->resolve, sess->peer.addr))
+			return true;
+		if (strcmp(word, "permit_mynetworks") == 0 &&
+		    smtpd_check_is_mynetworks(conf->check, sess->peer.addr))
+			return true;
+	}
+	return false;
+}
+
 /* Open the cleanup submission at the first good recipient. */
 static int
 queue_open(struct smtpd_session *sess)
 {
 	struct cleanup_result result;
 	struct err err;
+	int flags = is_local_header_client(sess) ? CLEANUP_FLAG_LOCAL : 0;
 
-	sess->cleanup = cleanup_open(sess->conf->cleanup_path, 0,
+	sess->cleanup = cleanup_open(sess->conf->cleanup_path, flags,
 				     sess->conf->ipc_timeout_ms, &result, &err);
 	if (sess->cleanup == NULL) {
 		log_warning("%s: %s", sess->namaddr, err.text);

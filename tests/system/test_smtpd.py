@@ -63,6 +63,7 @@ SERVICES = {
     "sleep": ["smtpd_soft_error_limit=1", "smtpd_error_sleep_time=1s"],
     "junk": ["smtpd_junk_command_limit=2", "smtpd_hard_error_limit=2"],
     "trusted": ["mynetworks=127.0.0.0/8"],
+    "remote": ["local_header_rewrite_clients="],
 }
 
 
@@ -166,12 +167,33 @@ def test_full_transaction_is_queued(smtpd):
         rf"\tby {re.escape(HOST)} \(Postfix\) with ESMTP id {queue_id}\n"
         r"\tfor <joe@mail\.example\.test>; "
         r"(\w{3}, [ \d]\d \w{3} \d{4} \d\d:\d\d:\d\d [+-]\d{4} \(\w+\))\n"
-        r"Subject: hello\n\n\.dot line\nbody\n\.\n", body)
+        r"Subject: hello\n"
+        # 127.0.0.1 is one of our inet_interfaces: the client matches
+        # local_header_rewrite_clients (permit_inet_interfaces), so cleanup
+        # adds the missing headers, as Postfix does.
+        rf"Message-Id: <\d{{14}}\.{queue_id}@{re.escape(HOST)}>\n"
+        r"Date: .*\nFrom: a@b\.test\n"
+        r"\n\.dot line\nbody\n\.\n", body)
     assert match, body
     smtpd.wait_for_log(rf"smtpd\[\d+\]: {queue_id}: client="
                        r"unknown\[127\.0\.0\.1\]")
     smtpd.wait_for_log(r"disconnect from unknown\[127\.0\.0\.1\] ehlo=1 "
                        r"mail=1 rcpt=1 data=1 quit=1 commands=5\n")
+
+
+def test_remote_client_gets_no_added_headers(smtpd):
+    """A client outside local_header_rewrite_clients: cleanup works in
+    the remote context and adds no Message-Id:, Date: or From:."""
+    conn = raw(smtpd, "remote")
+    transaction(conn)
+    conn.send("Subject: remote\r\n\r\nbody\r\n.\r\n")
+    queue_id = queued_id(conn.reply())
+    conn.close()
+    body = postcat(smtpd, queue_id, "-bh")
+    assert "Subject: remote\n\nbody\n" in body, body
+    assert "Message-Id:" not in body and "From:" not in body, body
+    env = postcat(smtpd, queue_id)
+    assert "named_attribute: rewrite_context=remote\n" in env, env
 
 
 def test_two_recipients_received_layout_and_smtp(smtpd):

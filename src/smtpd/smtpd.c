@@ -143,6 +143,8 @@ smtpd_conf_load(struct mail_conf *conf)
 		conf, "smtpd_forbid_bare_newline_reject_code");
 	sc->discard_ehlo = lower_list(conf, "smtpd_discard_ehlo_keywords");
 	sc->want_peername = mail_conf_bool(conf, "smtpd_peername_lookup");
+	sc->use_system_resolver =
+		*mail_conf_str(conf, "dns_resolver_conf") == 0;
 	sc->dns = dns_resolver_create(mail_conf_str(conf, "dns_resolver_conf"),
 				      &err);
 	if (sc->dns == NULL)

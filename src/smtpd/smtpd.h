@@ -54,6 +54,8 @@ struct smtpd_conf {
 	struct argv *discard_ehlo; /* smtpd_discard_ehlo_keywords, lower */
 	bool want_peername;        /* smtpd_peername_lookup */
 	struct dns_resolver *dns;  /* dns_resolver_conf */
+	bool use_system_resolver;  /* dns_resolver_conf empty: peer name
+				      lookups through the C library */
 	struct smtpd_check *check; /* access policy */
 	/* local_header_rewrite_clients: who gets the local rewrite context
 	 * (headers qualified and completed by cleanup). */

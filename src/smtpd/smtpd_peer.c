@@ -9,10 +9,15 @@
  * reject_unknown_client_hostname and
  * reject_unknown_reverse_client_hostname (a temporary DNS failure there
  * means 450, not the configured code).
+ * With dns_resolver_conf empty the lookups go through the C library
+ * (getnameinfo, getaddrinfo), so /etc/hosts and nsswitch.conf count, as
+ * they do for Postfix; with it set, through our resolver (dns.h), which
+ * is how tests point smtpd at their own DNS server.
  * Security: PTR data is controlled by whoever owns the address block;
  * the name is checked for hostname syntax before anyone uses it.
  */
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +107,73 @@ peer_confirm(struct dns_resolver *dns, const char *name,
 	return SMTPD_PEER_FORGED;
 }
 
+/* The PTR name through the C library: DNS_OK, DNS_RETRY or DNS_NOTFOUND. */
+static enum dns_status
+system_ptr(const struct dns_addr *addr, char **name_out)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len;
+	char host[NI_MAXHOST];
+	int ret;
+
+	if (addr->family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, addr->bytes, 4);
+		len = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, addr->bytes, 16);
+		len = sizeof(*sin6);
+	}
+	ret = getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), NULL,
+			  0, NI_NAMEREQD);
+	if (ret != 0)
+		return ret == EAI_AGAIN ? DNS_RETRY : DNS_NOTFOUND;
+	*name_out = xstrdup(host);
+	return DNS_OK;
+}
+
+/* peer_confirm through the C library, with getaddrinfo's own words. */
+static enum smtpd_peer_status
+system_confirm(const char *name, const struct dns_addr *addr)
+{
+	struct addrinfo hints = { .ai_family = addr->family,
+				  .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res = NULL;
+	size_t len = addr->family == AF_INET ? 4 : 16;
+	bool is_match = false;
+	int ret = getaddrinfo(name, NULL, &hints, &res);
+
+	if (ret != 0) {
+		log_warning("hostname %s does not resolve to address %s: %s",
+			    name, addr->text, gai_strerror(ret));
+		return ret == EAI_AGAIN ? SMTPD_PEER_TEMP : SMTPD_PEER_FORGED;
+	}
+	for (struct addrinfo *ai = res; ai != NULL && !is_match;
+	     ai = ai->ai_next) {
+		const void *bytes =
+			ai->ai_family == AF_INET
+				? (const void *)&((struct sockaddr_in *)
+							  ai->ai_addr)
+					  ->sin_addr
+				: (const void *)&((struct sockaddr_in6 *)
+							  ai->ai_addr)
+					  ->sin6_addr;
+
+		is_match = ai->ai_family == addr->family &&
+			   memcmp(bytes, addr->bytes, len) == 0;
+	}
+	freeaddrinfo(res);
+	if (!is_match)
+		log_warning("hostname %s does not resolve to address %s", name,
+			    addr->text);
+	return is_match ? SMTPD_PEER_OK : SMTPD_PEER_FORGED;
+}
+
 void
 smtpd_peer_lookup(struct smtpd_session *sess, struct dns_resolver *dns)
 {
@@ -116,7 +188,9 @@ smtpd_peer_lookup(struct smtpd_session *sess, struct dns_resolver *dns)
 		sess->reverse_name = xstrdup(NAME_UNKNOWN);
 		return;
 	}
-	status = dns_lookup_ptr(dns, &addr, &ptr, &why);
+	status = sess->conf->use_system_resolver
+			 ? system_ptr(&addr, &ptr)
+			 : dns_lookup_ptr(dns, &addr, &ptr, &why);
 	if (status == DNS_OK && !is_valid_hostname(ptr)) {
 		log_warning("%s: malformed or numeric hostname in PTR record: "
 			    "%.100s",
@@ -132,7 +206,9 @@ smtpd_peer_lookup(struct smtpd_session *sess, struct dns_resolver *dns)
 	}
 	sess->reverse_status = SMTPD_PEER_OK;
 	sess->reverse_name = ptr;
-	sess->name_status = peer_confirm(dns, ptr, &addr);
+	sess->name_status = sess->conf->use_system_resolver
+				    ? system_confirm(ptr, &addr)
+				    : peer_confirm(dns, ptr, &addr);
 	sess->name = xstrdup(sess->name_status == SMTPD_PEER_OK ? ptr
 								: NAME_UNKNOWN);
 }

@@ -77,6 +77,9 @@ GOOD_SERVICES = {
                  "reject_unknown_reverse_client_hostname"],
     "access": ["smtpd_client_restrictions=check_client_access,"
                "texthash:{etc}/client_access"],
+    "system": ["dns_resolver_conf=",
+               "smtpd_client_restrictions=check_client_access,"
+               "texthash:{etc}/system_access"],
     "rbl": ["smtpd_client_restrictions=reject_rbl_client,zen.test"],
     "rblmiss": ["smtpd_client_restrictions=reject_rbl_client,"
                 "other.test=127.0.0.2,reject_rbl_client,none.test"],
@@ -147,8 +150,22 @@ MAIN = {
     "smtpd_hard_error_limit": "100",
 }
 
+def system_name(addr="127.0.0.1"):
+    """The verified name the C library gives addr (/etc/hosts, DNS), or
+    "unknown": what smtpd must find without dns_resolver_conf."""
+    try:
+        name = socket.gethostbyaddr(addr)[0]
+        infos = socket.getaddrinfo(name, None, socket.AF_INET)
+    except OSError:
+        return "unknown"
+    return name if any(i[4][0] == addr for i in infos) else "unknown"
+
+
+SYSTEM_NAME = system_name()
+
 TABLES = {
     "client_access": "client.test REJECT known by name\n",
+    "system_access": f"{SYSTEM_NAME} REJECT system name\n",
     "rbl_reply": "zen.test 550 5.7.2 $client_name is listed at $rbl_domain:"
                  " $rbl_reason ($rbl_what, $rbl_class, $helo_name,"
                  " $sender_name at $sender_domain)\n"
@@ -296,6 +313,17 @@ def test_access_table_sees_the_name(inst):
                    "554 5.7.1 <client.test[127.0.0.1]>: Client host "
                    "rejected: known by name; from=<a@good.test> "
                    f"to=<{LOCAL}> proto=ESMTP helo=<client.test>")
+
+
+def test_system_resolver_without_dns_resolver_conf(inst):
+    """Without dns_resolver_conf the name comes from the C library, so
+    /etc/hosts counts, as for Postfix."""
+    reply = rcpt_reply(inst, "system")
+    if SYSTEM_NAME == "unknown":
+        assert reply == "250 2.1.5 Ok"
+    else:
+        assert reply == (f"554 5.7.1 <{SYSTEM_NAME}[127.0.0.1]>: Client "
+                         "host rejected: system name"), reply
 
 
 def test_peername_lookup_off(inst):

@@ -193,6 +193,56 @@ host_addrs(const struct smtp_resolver *res, const char *name, unsigned port,
 	dns_addr_list_free(&addrs);
 }
 
+/* True if some host added from index from on is one of ours. */
+static bool
+has_self(const struct smtp_resolver *res, const struct smtp_host_list *list,
+	 size_t from)
+{
+	for (size_t i = from; res->is_self != NULL && i < list->count; i++)
+		if (res->is_self(res->self_ctx, list->hosts[i].addr_text))
+			return true;
+	return false;
+}
+
+static void
+list_truncate(struct smtp_host_list *list, size_t count)
+{
+	while (list->count > count)
+		free(list->hosts[--list->count].name);
+}
+
+/*
+ * The MX hosts' addresses, in order, up to the first MX host of ours:
+ * that host and every host of its preference or worse are dropped.
+ */
+static void
+mx_hosts(const struct smtp_resolver *res, const struct smtp_dest *d,
+	 const struct dns_mx_list *mx, size_t limit,
+	 struct smtp_host_list *list)
+{
+	size_t group_start = list->count;
+
+	for (size_t i = 0; i < mx->count; i++) {
+		size_t before = list->count;
+
+		if (i == 0 || mx->items[i].pref != mx->items[i - 1].pref)
+			group_start = before;
+		host_addrs(res, mx->items[i].host, d->port, 0, list);
+		if (has_self(res, list, before)) {
+			list_truncate(list, group_start);
+			if (list->count == 0) {
+				snprintf(list->dsn, sizeof(list->dsn), "5.4.6");
+				snprintf(list->reason, sizeof(list->reason),
+					 "mail for %s loops back to myself",
+					 d->host);
+			}
+			break;
+		}
+	}
+	if (limit > 0)
+		list_truncate(list, limit);
+}
+
 void
 smtp_dest_hosts(const struct smtp_resolver *res, const struct smtp_dest *d,
 		size_t limit, struct smtp_host_list *list)
@@ -219,8 +269,7 @@ smtp_dest_hosts(const struct smtp_resolver *res, const struct smtp_dest *d,
 		list_fail(list, status, &why);
 		return;
 	}
-	for (size_t i = 0; i < mx->count; i++)
-		host_addrs(res, mx->items[i].host, d->port, limit, list);
+	mx_hosts(res, d, mx, limit, list);
 	dns_mx_list_free(&mx);
 }
 

@@ -70,6 +70,14 @@ struct smtp_resolver {
 				 struct dns_addr_list **list_out,
 				 struct err *why);
 	void *ctx;
+	/*
+	 * Is this address one of ours (inet_interfaces, proxy_interfaces)?
+	 * NULL: never. An MX host of ours ends the MX list before its
+	 * preference, as in Postfix; when that leaves no host the mail
+	 * "loops back to myself" (5.4.6).
+	 */
+	bool (*is_self)(void *self_ctx, const char *addr_text);
+	void *self_ctx;
 };
 
 /* The hosts to try, in order. */

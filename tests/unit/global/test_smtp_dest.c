@@ -191,12 +191,47 @@ test_hosts(void **state)
 	smtp_host_list_free(&list);
 }
 
+static bool
+fake_is_self(void *ctx, const char *addr_text)
+{
+	return strcmp(addr_text, (const char *)ctx) == 0;
+}
+
+/* An MX host of ours cuts the list there; the best one: a mail loop. */
+static void
+test_self(void **state)
+{
+	struct smtp_resolver res = fake;
+	struct smtp_host_list list = { 0 };
+	struct smtp_dest d;
+	struct err err;
+
+	(void)state;
+	res.is_self = fake_is_self;
+	assert_int_equal(smtp_dest_parse("mx.test", false, 25, &d, &err), 0);
+	res.self_ctx = "192.0.2.4"; /* b.mx.test, preference 20 */
+	smtp_dest_hosts(&res, &d, 0, &list);
+	assert_int_equal(list.count, 2);
+	assert_string_equal(list.hosts[1].name, "a.mx.test");
+	smtp_host_list_free(&list);
+
+	res.self_ctx = "192.0.2.2"; /* a.mx.test, preference 10 */
+	smtp_dest_hosts(&res, &d, 0, &list);
+	assert_int_equal(list.count, 0);
+	assert_string_equal(list.dsn, "5.4.6");
+	assert_string_equal(list.reason, "mail for mx.test loops back to "
+					 "myself");
+	smtp_host_list_free(&list);
+	smtp_dest_clear(&d);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dest_parse),
 		cmocka_unit_test(test_hosts),
+		cmocka_unit_test(test_self),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

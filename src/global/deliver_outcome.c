@@ -71,6 +71,7 @@ log_outcome(const struct deliver_request *req, const struct deliver_rcpt *rcpt,
 	    const struct deliver_status *st, const char *status_word)
 {
 	char delays[200];
+	char conn_use[40] = "";
 	char *to = mail_addr_quote(rcpt->address);
 	char *orig = NULL;
 
@@ -78,10 +79,13 @@ log_outcome(const struct deliver_request *req, const struct deliver_rcpt *rcpt,
 	    strcasecmp(rcpt->orig_rcpt, rcpt->address) != 0)
 		orig = mail_addr_quote(rcpt->orig_rcpt);
 	delays_format(req, st->conn_setup, delays, sizeof(delays));
-	log_info("%s: to=<%s>%s%s%s, relay=%s, %s, dsn=%s, status=%s (%s)",
+	if (st->conn_use > 1)
+		snprintf(conn_use, sizeof(conn_use), ", conn_use=%u",
+			 st->conn_use);
+	log_info("%s: to=<%s>%s%s%s, relay=%s%s, %s, dsn=%s, status=%s (%s)",
 		 req->queue_id, to, orig ? ", orig_to=<" : "", orig ? orig : "",
-		 orig ? ">" : "", st->relay ? st->relay : "none", delays,
-		 st->dsn, status_word, st->reason);
+		 orig ? ">" : "", st->relay ? st->relay : "none", conn_use,
+		 delays, st->dsn, status_word, st->reason);
 	free(orig);
 	free(to);
 }

@@ -184,6 +184,9 @@ struct deliver_status {
 	const char *action;	  /* DSN action; NULL: "delivered" / "failed" /
 				     "delayed" as the outcome says */
 	double conn_setup;	  /* seconds of delays=c (connection set-up) */
+	unsigned conn_use;	  /* deliveries over this connection so far,
+				     this one included; "conn_use=N" is
+				     logged when > 1 (a reused connection) */
 };
 
 /*

@@ -19,6 +19,7 @@
 #include "global/dns.h"
 #include "global/mail_params.h"
 #include "global/mail_server.h"
+#include "global/resolve.h"
 #include "global/smtp_agent.h"
 #include "global/smtp_dest.h"
 #include "global/smtp_session.h"
@@ -27,6 +28,9 @@
 #include "util/mymalloc.h"
 #include "util/sockets.h"
 #include "util/tokens.h"
+
+/* Connections kept open at most; the least recently used goes first. */
+#define KEPT_MAX 8
 
 struct smtp_agent {
 	bool is_lmtp;
@@ -41,6 +45,26 @@ struct smtp_agent {
 	char *bind4, *bind6;
 	char *myhostname;
 	struct smtp_resolver res;
+	struct resolve *self; /* inet_interfaces and proxy_interfaces */
+	/* Connection reuse (smtp_connection_*). */
+	bool cache_on_demand;
+	struct argv *cache_destinations;
+	double cache_time_limit;
+	double reuse_time_limit;
+	unsigned reuse_count_limit;
+	struct kept_session *kept[KEPT_MAX];
+};
+
+/* A connection kept open after a delivery that ended well. */
+struct kept_session {
+	struct smtp_session *s;
+	char *nexthop;  /* the request's nexthop; NULL: a fallback relay */
+	char *addr_key; /* "addr:port", or the UNIX path */
+	char *relay;    /* "host[addr]:port" */
+	char *mta;      /* "dns; host" */
+	double created; /* CLOCK_MONOTONIC seconds */
+	double last_used;
+	unsigned uses; /* deliveries so far */
 };
 
 /* One request on its way. */
@@ -54,8 +78,10 @@ struct attempt {
 	size_t sessions;
 	bool has_session;
 	bool is_done; /* stop trying hosts */
+	bool is_fallback; /* trying smtp_fallback_relay */
 	struct timespec start;
 	double conn_setup;
+	unsigned conn_use; /* deliveries over the current connection */
 };
 
 /* ------------------------------------------------------------------ */
@@ -121,6 +147,12 @@ list_has(struct mail_conf *conf, const char *name, const char *word)
 	return found;
 }
 
+static bool
+agent_is_self(void *ctx, const char *addr_text)
+{
+	return resolve_is_our_address(ctx, addr_text);
+}
+
 static void
 agent_resolver(struct smtp_agent *a, struct mail_conf *conf)
 {
@@ -143,6 +175,27 @@ agent_resolver(struct smtp_agent *a, struct mail_conf *conf)
 		mail_conf_str(conf, "dns_resolver_conf"), &err);
 	if (a->res.dns == NULL)
 		log_fatal("%s", err.text);
+	/* Our own addresses, so an MX pointing at us is a loop, not a peer. */
+	a->self = resolve_create(conf);
+	a->res.is_self = agent_is_self;
+	a->res.self_ctx = a->self;
+}
+
+static void
+agent_reuse(struct smtp_agent *a, struct mail_conf *conf)
+{
+	char pbuf[80];
+
+	a->cache_on_demand =
+		mail_conf_bool(conf, P("connection_cache_on_demand"));
+	a->cache_destinations =
+		mail_conf_list(conf, P("connection_cache_destinations"));
+	a->cache_time_limit =
+		(double)mail_conf_time(conf, P("connection_cache_time_limit"));
+	a->reuse_time_limit =
+		(double)mail_conf_time(conf, P("connection_reuse_time_limit"));
+	a->reuse_count_limit = (unsigned)mail_conf_int(
+		conf, P("connection_reuse_count_limit"));
 }
 
 struct smtp_agent *
@@ -173,7 +226,109 @@ smtp_agent_create(struct mail_conf *conf, bool is_lmtp)
 	a->bind4 = xstrdup(mail_conf_str(conf, P("bind_address")));
 	a->bind6 = xstrdup(mail_conf_str(conf, P("bind_address6")));
 	agent_resolver(a, conf);
+	agent_reuse(a, conf);
 	return a;
+}
+
+/* ------------------------------------------------------------------ */
+/* Kept connections.                                                    */
+
+static double
+monotonic_now(void)
+{
+	struct timespec now;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+/* QUIT (when still in step), close and free; NULL-safe. */
+static void
+kept_close(struct kept_session **kp)
+{
+	struct kept_session *k = *kp;
+
+	if (k == NULL)
+		return;
+	*kp = NULL;
+	smtp_session_quit(k->s);
+	smtp_session_destroy(&k->s);
+	free(k->nexthop);
+	free(k->addr_key);
+	free(k->relay);
+	free(k->mta);
+	free(k);
+}
+
+static bool
+kept_is_stale(const struct smtp_agent *a, const struct kept_session *k,
+	      double now)
+{
+	return now - k->last_used > a->cache_time_limit ||
+	       now - k->created >= a->reuse_time_limit;
+}
+
+/*
+ * Take the kept connection for nexthop (or, with nexthop NULL, the one to
+ * addr_key) out of the cache; NULL when there is none. Connections idle
+ * longer than smtp_connection_cache_time_limit, or older than
+ * smtp_connection_reuse_time_limit, are closed on the way.
+ */
+static struct kept_session *
+kept_take(struct smtp_agent *a, const char *nexthop, const char *addr_key)
+{
+	double now = monotonic_now();
+	struct kept_session *found = NULL;
+
+	for (size_t i = 0; i < KEPT_MAX; i++) {
+		struct kept_session *k = a->kept[i];
+
+		if (k == NULL)
+			continue;
+		if (kept_is_stale(a, k, now)) {
+			kept_close(&a->kept[i]);
+			continue;
+		}
+		if (found != NULL)
+			continue;
+		if (nexthop != NULL ? k->nexthop != NULL &&
+					      strcmp(k->nexthop, nexthop) == 0
+				    : strcmp(k->addr_key, addr_key) == 0) {
+			found = k;
+			a->kept[i] = NULL;
+		}
+	}
+	return found;
+}
+
+/* Keep k, closing the least recently used connection when full. */
+static void
+kept_put(struct smtp_agent *a, struct kept_session *k)
+{
+	size_t slot = 0;
+
+	for (size_t i = 0; i < KEPT_MAX; i++) {
+		if (a->kept[i] == NULL) {
+			slot = i;
+			break;
+		}
+		if (a->kept[i]->last_used < a->kept[slot]->last_used)
+			slot = i;
+	}
+	kept_close(&a->kept[slot]);
+	a->kept[slot] = k;
+}
+
+/* smtp_connection_cache_on_demand, or a listed destination. */
+static bool
+want_cache(const struct smtp_agent *a, const char *nexthop)
+{
+	if (a->cache_on_demand)
+		return true;
+	for (size_t i = 0; i < a->cache_destinations->count; i++)
+		if (strcasecmp(a->cache_destinations->items[i], nexthop) == 0)
+			return true;
+	return false;
 }
 
 void
@@ -184,7 +339,11 @@ smtp_agent_destroy(struct smtp_agent **ap)
 	if (a == NULL)
 		return;
 	*ap = NULL;
+	for (size_t i = 0; i < KEPT_MAX; i++)
+		kept_close(&a->kept[i]);
+	argv_destroy(&a->cache_destinations);
 	dns_resolver_destroy(&a->res.dns);
+	resolve_destroy(&a->self);
 	free(a->helo_name);
 	free(a->myhostname);
 	free(a->fallback_relay);
@@ -318,6 +477,7 @@ report(struct attempt *t, size_t i, const struct smtp_outcome *o, int kind)
 		.mta_name = o->code != 0 ? t->mta : NULL,
 		.diag_text = o->diag,
 		.conn_setup = t->conn_setup,
+		.conn_use = t->conn_use,
 	};
 	struct err err;
 
@@ -410,13 +570,129 @@ start_failed(struct attempt *t, struct smtp_outcome *o)
 }
 
 static void
+host_key(const struct smtp_host *h, char *buf, size_t size)
+{
+	if (h->is_unix)
+		snprintf(buf, size, "%s", h->addr_text);
+	else
+		snprintf(buf, size, "%s:%u", h->addr_text, h->port);
+}
+
+/*
+ * After a transaction that ended in step: keep the connection for the
+ * next request (k describes it) when caching is wanted and the reuse
+ * limits allow, else QUIT. Takes k.
+ */
+static void
+session_done(struct attempt *t, struct kept_session *k)
+{
+	const struct smtp_agent *a = t->a;
+	double now = monotonic_now();
+
+	k->last_used = now;
+	if (!smtp_session_is_usable(k->s) ||
+	    !want_cache(a, t->req->nexthop) ||
+	    (a->reuse_count_limit > 0 && k->uses > a->reuse_count_limit) ||
+	    now - k->created >= a->reuse_time_limit) {
+		kept_close(&k);
+		return;
+	}
+	/* A fallback relay is found again by address, not for the nexthop. */
+	free(k->nexthop);
+	k->nexthop = t->is_fallback ? NULL : xstrdup(t->req->nexthop);
+	kept_put(t->a, k);
+}
+
+/*
+ * One transaction over k's connection; then report what it settled and
+ * keep or close the connection. Returns false, with the recipients as
+ * they were and the connection closed, when a kept connection (is_reused)
+ * failed at RSET or MAIL: the caller connects afresh.
+ */
+static bool
+session_run(struct attempt *t, struct kept_session *k, bool is_reused)
+{
+	enum smtp_rcpt_state *before =
+		xcalloc(t->txn.rcpt_count, sizeof(*before));
+	struct smtp_outcome o = { 0 };
+	struct err err;
+	int ret;
+
+	for (size_t i = 0; i < t->txn.rcpt_count; i++) {
+		struct smtp_txn_rcpt *r = &t->txn.rcpts[i];
+
+		r->is_accepted = false;
+		if (r->state == SMTP_RCPT_SOFT)
+			r->state = SMTP_RCPT_TODO;
+		before[i] = r->state;
+	}
+	if (is_reused && smtp_session_rset(k->s, &o) < 0) {
+		smtp_outcome_clear(&o);
+		ret = -2;
+	} else {
+		ret = smtp_session_send(k->s, &t->txn, &err);
+		if (is_reused && t->txn.is_mail_failed)
+			ret = -2;
+	}
+	if (ret == -2) {
+		for (size_t i = 0; i < t->txn.rcpt_count; i++) {
+			smtp_outcome_clear(&t->txn.rcpts[i].outcome);
+			t->txn.rcpts[i].state = before[i];
+		}
+		free(before);
+		kept_close(&k);
+		return false;
+	}
+	free(before);
+	t->sessions++;
+	t->has_session = true;
+	k->uses++;
+	t->conn_use = k->uses;
+	report_session(t);
+	session_done(t, k);
+	return true;
+}
+
+static struct kept_session *
+kept_create(struct attempt *t, struct smtp_session *s, const char *key)
+{
+	struct kept_session *k = xmalloc(sizeof(*k));
+
+	k->s = s;
+	k->nexthop = NULL; /* set when kept */
+	k->addr_key = xstrdup(key);
+	k->relay = xstrdup(t->relay);
+	k->mta = xstrdup(t->mta);
+	k->created = monotonic_now();
+	k->last_used = k->created;
+	return k;
+}
+
+/* A kept connection, with its relay for the log; see session_run. */
+static bool
+try_kept(struct attempt *t, struct kept_session *k)
+{
+	snprintf(t->relay, sizeof(t->relay), "%s", k->relay);
+	snprintf(t->mta, sizeof(t->mta), "%s", k->mta);
+	t->conn_setup = seconds_since(&t->start);
+	if (session_run(t, k, true))
+		return true;
+	snprintf(t->relay, sizeof(t->relay), "none");
+	return false;
+}
+
+static void
 try_host(struct attempt *t, const struct smtp_host *h)
 {
 	struct smtp_outcome o = { 0 };
+	struct kept_session *k;
 	struct smtp_session *s;
-	struct err err;
+	char key[SOCK_ADDR_TEXT_MAX + 20];
 	int fd;
 
+	host_key(h, key, sizeof(key));
+	if ((k = kept_take(t->a, NULL, key)) != NULL && try_kept(t, k))
+		return;
 	set_relay(t, h);
 	if ((fd = host_connect(t->a, h, &o)) < 0) {
 		log_info("%s", o.reason); /* as Postfix: no queue ID */
@@ -429,20 +705,8 @@ try_host(struct attempt *t, const struct smtp_host *h)
 		smtp_session_destroy(&s);
 		return;
 	}
-	t->sessions++;
-	t->has_session = true;
 	t->conn_setup = seconds_since(&t->start);
-	for (size_t i = 0; i < t->txn.rcpt_count; i++) {
-		struct smtp_txn_rcpt *r = &t->txn.rcpts[i];
-
-		r->is_accepted = false;
-		if (r->state == SMTP_RCPT_SOFT)
-			r->state = SMTP_RCPT_TODO;
-	}
-	if (smtp_session_send(s, &t->txn, &err) == 0)
-		smtp_session_quit(s);
-	smtp_session_destroy(&s);
-	report_session(t);
+	(void)session_run(t, kept_create(t, s, key), false);
 }
 
 /* Try the hosts of one destination list ("a, b c"). */
@@ -454,6 +718,7 @@ try_destinations(struct attempt *t, const char *text, bool is_fallback,
 	struct smtp_dest d;
 	struct err err;
 
+	t->is_fallback = is_fallback;
 	for (size_t i = 0; i < dests->count && !t->is_done; i++) {
 		size_t first = list->count;
 
@@ -524,10 +789,14 @@ static int
 agent_deliver(struct attempt *t)
 {
 	struct smtp_host_list list = { 0 };
+	struct kept_session *k;
 	int kind;
 
 	snprintf(t->relay, sizeof(t->relay), "none");
-	try_destinations(t, t->req->nexthop, false, &list);
+	if ((k = kept_take(t->a, t->req->nexthop, NULL)) != NULL)
+		(void)try_kept(t, k);
+	if (!all_settled(t))
+		try_destinations(t, t->req->nexthop, false, &list);
 	if (!t->is_done && !all_settled(t))
 		try_destinations(t, t->a->fallback_relay, true, &list);
 	if (t->site.reason == NULL)

@@ -7,6 +7,13 @@
  * smtp_mx_session_limit sessions, then $smtp_fallback_relay, and speaks
  * the protocol through smtp_session.h. Parameters are the smtp_* ones, or
  * the lmtp_* ones for LMTP (lmtp_lhlo_name, lmtp_lhlo_timeout).
+ * A connection whose transaction ended in step stays open in the agent
+ * process (smtp_connection_cache_on_demand or _destinations) for the next
+ * request to the same nexthop or address: RSET before its next MAIL, not
+ * reused when idle longer than smtp_connection_cache_time_limit, older
+ * than smtp_connection_reuse_time_limit or used more than
+ * 1 + smtp_connection_reuse_count_limit times; one that fails at RSET or
+ * MAIL is closed and the hosts are tried afresh. QUIT at process exit.
  */
 #ifndef POSTERN_GLOBAL_SMTP_AGENT_H
 #define POSTERN_GLOBAL_SMTP_AGENT_H

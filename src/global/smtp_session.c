@@ -376,3 +376,27 @@ smtp_session_quit(struct smtp_session *s)
 		(void)session_flush(s, SMTP_STAGE_QUIT, &o);
 	smtp_outcome_clear(&o);
 }
+
+int
+smtp_session_rset(struct smtp_session *s, struct smtp_outcome *out)
+{
+	if (s->is_broken) {
+		smtp_outcome_set(out, "4.4.2",
+				 "lost connection with %s while sending RSET",
+				 s->namaddr);
+		return -1;
+	}
+	if (session_command_reply(s, SMTP_STAGE_RSET, "RSET", out) < 0)
+		return -1;
+	if (s->reply.code / 100 != 2) {
+		session_reply_outcome(s, out, REPLY_SAID, "RSET");
+		return -1;
+	}
+	return 0;
+}
+
+bool
+smtp_session_is_usable(const struct smtp_session *s)
+{
+	return !s->is_broken;
+}

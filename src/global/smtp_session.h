@@ -117,6 +117,8 @@ struct smtp_txn {
 	size_t rcpt_count;
 	smtp_content_fn *content;
 	void *content_source;
+	bool is_mail_failed; /* out: MAIL refused, or the connection failed
+				before its reply (a stale kept connection) */
 };
 
 struct smtp_session;
@@ -166,5 +168,16 @@ int smtp_session_send(struct smtp_session *s, struct smtp_txn *txn,
 
 /* Say QUIT without waiting for the reply (smtp_skip_quit_response). */
 void smtp_session_quit(struct smtp_session *s);
+
+/*
+ * Say RSET and read its reply, before a kept connection carries its next
+ * transaction. Returns 0 for a 2xx reply; -1 with *out set otherwise: a
+ * refusal ("host X[A] said: ... (in reply to RSET command)") or a lost
+ * connection, a timeout or a protocol error (the session is then broken).
+ */
+int smtp_session_rset(struct smtp_session *s, struct smtp_outcome *out);
+
+/* False once the session is out of step: it may only be closed. */
+bool smtp_session_is_usable(const struct smtp_session *s);
 
 #endif

@@ -26,6 +26,7 @@ struct txn_state {
 	enum smtp_stage pending_stage[PIPELINE_WINDOW];
 	size_t pending_count;
 	bool is_mail_refused;
+	bool is_mail_answered;
 	bool is_data_ok; /* DATA got 354 */
 	bool is_data_refused;
 	size_t accepted;
@@ -203,9 +204,10 @@ txn_drain(struct txn_state *t)
 
 		if (session_read_reply(s, stage, &t->failure) < 0)
 			return -1;
-		if (stage == SMTP_STAGE_MAIL)
+		if (stage == SMTP_STAGE_MAIL) {
+			t->is_mail_answered = true;
 			reply_to_mail(t);
-		else if (stage == SMTP_STAGE_RCPT)
+		} else if (stage == SMTP_STAGE_RCPT)
 			reply_to_rcpt(t, t->pending[i]);
 		else
 			reply_to_data(t);
@@ -415,6 +417,7 @@ smtp_session_send(struct smtp_session *s, struct smtp_txn *txn,
 	if (err == NULL)
 		err = &scratch;
 	err_clear(err);
+	txn->is_mail_failed = s->is_broken;
 	if (s->is_broken || !txn_precheck(s, txn))
 		return s->is_broken ? -1 : 0;
 	if (txn_envelope(&t) < 0) {
@@ -429,6 +432,8 @@ smtp_session_send(struct smtp_session *s, struct smtp_txn *txn,
 	} else if (txn_body(&t, err) < 0 || txn_dot_replies(&t) < 0) {
 		ret = -1;
 	}
+	txn->is_mail_failed = t.is_mail_refused ||
+			      (ret < 0 && !t.is_mail_answered);
 	if (ret < 0 && t.failure.reason != NULL)
 		txn_fail_all(txn, &t.failure, false);
 	if (ret < 0 && err->text[0] == 0)

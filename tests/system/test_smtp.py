@@ -37,7 +37,8 @@ discard unix - - n - - discard
 
 DELIVERY_LINE = re.compile(
     r"(?P<id>[0-9A-Za-z]+): to=<(?P<to>[^>]*)>, (?:orig_to=<[^>]*>, )?"
-    r"relay=(?P<relay>[^,]+), delay=[0-9.]+, "
+    r"relay=(?P<relay>[^,]+), (?:conn_use=(?P<conn_use>\d+), )?"
+    r"delay=[0-9.]+, "
     r"delays=[0-9.]+/[0-9.]+/[0-9.]+/[0-9.]+, dsn=(?P<dsn>\d\.\d+\.\d+), "
     r"status=(?P<status>\w+) \((?P<reason>.*)\)$", re.M)
 
@@ -515,3 +516,142 @@ def test_lmtp_over_unix_socket(mta):
         assert handler.envelopes[0][1] == ["ok@lmtp.test"]
     finally:
         ctl.stop()
+
+
+# ---------------------------------------------------------------------
+# Connection reuse: one smtp process keeps its connection for the next
+# request to the same nexthop, with RSET before the next MAIL.
+
+MASTER_CF_ONE_SMTP = MASTER_CF.replace("smtp unix - - n - - smtp",
+                                       "smtp unix - - n - 1 smtp")
+
+
+class CountingRecorder(Recorder):
+    """Counts the agent's connections (one EHLO each) and RSETs; with
+    close_after_data, hangs up shortly after each message."""
+
+    def __init__(self, close_after_data=False):
+        super().__init__()
+        self.ehlo_count = 0
+        self.rset_count = 0
+        self.quit_count = 0
+        self.close_after_data = close_after_data
+
+    async def handle_EHLO(self, server, session, envelope, hostname,
+                          responses):
+        self.ehlo_count += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RSET(self, server, session, envelope):
+        self.rset_count += 1
+        return "250 2.0.0 Ok"
+
+    async def handle_QUIT(self, server, session, envelope):
+        self.quit_count += 1
+        return "221 2.0.0 Bye"
+
+    async def handle_DATA(self, server, session, envelope):
+        reply = await super().handle_DATA(server, session, envelope)
+        if self.close_after_data:
+            server.loop.call_later(0.2, server.transport.close)
+        return reply
+
+
+def send_many(inst, count):
+    ids = [send(inst, "alice@example.org", [f"rcpt{i}@remote.test"])
+           for i in range(count)]
+    for queue_id in ids:
+        wait_removed(inst, queue_id)
+    return ids
+
+
+def test_connection_reused_for_the_same_relayhost(mta, sink):
+    handler, port = sink(CountingRecorder())
+    mta.write_master(MASTER_CF_ONE_SMTP)
+    start(mta, relayhost=f"[127.0.0.1]:{port}")
+    ids = send_many(mta, 5)
+    assert len(handler.envelopes) == 5, mta.log()
+    assert sorted(e[1][0] for e in handler.envelopes) == \
+        [f"rcpt{i}@remote.test" for i in range(5)]
+    assert handler.ehlo_count < 5, mta.log()
+    assert handler.rset_count == 5 - handler.ehlo_count
+    lines = [m for queue_id in ids for m in deliveries(mta, queue_id)]
+    assert [m["status"] for m in lines] == ["sent"] * 5, mta.log()
+    uses = sorted(int(m["conn_use"] or 1) for m in lines)
+    assert uses.count(1) == handler.ehlo_count
+    assert max(uses) >= 2
+    for m in lines:
+        assert m["relay"] == f"127.0.0.1[127.0.0.1]:{port}"
+    assert re.search(rf"relay=127\.0\.0\.1\[127\.0\.0\.1\]:{port}, "
+                     r"conn_use=2, delay=", mta.log())
+
+
+def test_reuse_count_limit(mta, sink):
+    handler, port = sink(CountingRecorder())
+    mta.write_master(MASTER_CF_ONE_SMTP)
+    # A limit of N: a connection carries up to N+1 messages.
+    start(mta, relayhost=f"[127.0.0.1]:{port}",
+          smtp_connection_reuse_count_limit="2",
+          smtp_connection_cache_time_limit="30s")
+    ids = send_many(mta, 5)
+    assert len(handler.envelopes) == 5, mta.log()
+    assert handler.ehlo_count == 2, mta.log()
+    uses = sorted(int(m["conn_use"] or 1)
+                  for queue_id in ids for m in deliveries(mta, queue_id))
+    assert uses == [1, 1, 2, 2, 3], mta.log()
+
+
+def test_no_reuse_without_caching(mta, sink):
+    handler, port = sink(CountingRecorder())
+    mta.write_master(MASTER_CF_ONE_SMTP)
+    start(mta, relayhost=f"[127.0.0.1]:{port}",
+          smtp_connection_cache_on_demand="no")
+    send_many(mta, 3)
+    assert len(handler.envelopes) == 3, mta.log()
+    assert handler.ehlo_count == 3
+    assert handler.rset_count == 0
+    assert "conn_use=" not in mta.log()
+
+
+def test_kept_connection_closed_by_peer(mta, sink):
+    handler, port = sink(CountingRecorder(close_after_data=True))
+    mta.write_master(MASTER_CF_ONE_SMTP)
+    start(mta, relayhost=f"[127.0.0.1]:{port}",
+          smtp_connection_cache_time_limit="30s")
+    first = send(mta, "alice@example.org", ["one@remote.test"])
+    wait_removed(mta, first)
+    time.sleep(1)  # the peer has hung up on the kept connection
+    second = send(mta, "alice@example.org", ["two@remote.test"])
+    wait_removed(mta, second)
+    assert [e[1] for e in handler.envelopes] == [["one@remote.test"],
+                                                 ["two@remote.test"]]
+    assert handler.ehlo_count == 2
+    lines = deliveries(mta, second)
+    assert [m["status"] for m in lines] == ["sent"], mta.log()
+    assert lines[0]["conn_use"] is None
+
+
+def test_kept_connection_quit_when_agent_exits(mta, sink):
+    handler, port = sink(CountingRecorder())
+    mta.write_master(MASTER_CF_ONE_SMTP)
+    start(mta, relayhost=f"[127.0.0.1]:{port}", max_idle="1s")
+    queue_id = send(mta, "alice@example.org", ["one@remote.test"])
+    wait_removed(mta, queue_id)
+    # Kept open after the delivery, QUIT when the idle agent exits.
+    assert wait_until(lambda: handler.quit_count == 1, 10), mta.log()
+    assert handler.ehlo_count == 1
+    assert handler.rset_count == 0
+
+
+def test_reuse_for_listed_destination_only(mta, sink):
+    handler, port = sink(CountingRecorder())
+    mta.write_master(MASTER_CF_ONE_SMTP)
+    start(mta, relayhost=f"[127.0.0.1]:{port}",
+          smtp_connection_cache_on_demand="no",
+          smtp_connection_cache_destinations=f"[127.0.0.1]:{port}",
+          smtp_connection_cache_time_limit="30s")
+    send_many(mta, 3)
+    assert len(handler.envelopes) == 3, mta.log()
+    assert handler.ehlo_count == 1, mta.log()
+    assert handler.rset_count == 2

@@ -6,7 +6,7 @@ nothing listens, and mx2 (preference 20) at 127.0.0.1, where the sink
 does. The smtp agent must try mx1, fall back to mx2, and log the relay as
 mx2.example.test[127.0.0.1]:PORT. nomx.test has no MX but an A record (the
 implicit MX), null.test has a null MX (RFC 7505), missing.test does not
-exist.
+exist, and self.test's only MX is us (inet_interfaces): a mail loop.
 """
 import os
 import shutil
@@ -52,6 +52,8 @@ def dns(tmp_path):
          "--host-record=mx1.example.test,127.0.0.2",
          "--host-record=mx2.example.test,127.0.0.1",
          "--host-record=nomx.test,127.0.0.1",
+         "--mx-host=self.test,mx.self.test,10",
+         "--host-record=mx.self.test,127.0.0.3",
          "--mx-host=null.test,.,0"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     conf = tmp_path / "resolv.conf"
@@ -73,11 +75,14 @@ def relay(instance, dns):
     ctl.start()
     (instance.etc / "transport").write_text(
         "".join(f"{d} smtp:{d}:{port}\n" for d in
-                ("example.test", "nomx.test", "null.test", "missing.test")))
+                ("example.test", "nomx.test", "null.test", "missing.test",
+                 "self.test")))
     instance.write_main(
         mydestination="", default_transport="smtp",
         transport_maps=f"texthash:{instance.etc}/transport",
         dns_resolver_conf=str(dns), smtp_helo_name="client.example.test",
+        # We are 127.0.0.3 (no inet service listens); the sink is not us.
+        inet_interfaces="127.0.0.3",
         minimal_backoff_time="1s", maximal_backoff_time="2s",
         queue_run_delay="1s", transport_retry_time="1s")
     instance.write_master(MASTER_CF)
@@ -113,4 +118,13 @@ def test_null_mx_and_unknown_domain_bounce(relay):
         "reason"]
     assert "Host or domain name not found" in by_rcpt["b@missing.test"][
         "reason"], inst.log()
+    assert handler.envelopes == []
+
+
+def test_mx_pointing_at_us_is_a_loop(relay):
+    inst, handler, _ = relay
+    queue_id = send(inst, "s@sender.test", ["a@self.test"])
+    [line] = wait_status(inst, queue_id, status="bounced")
+    assert line["dsn"] == "5.4.6", inst.log()
+    assert line["reason"] == "mail for self.test loops back to myself"
     assert handler.envelopes == []

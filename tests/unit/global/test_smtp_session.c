@@ -315,6 +315,78 @@ test_timeout_and_lost(void **state)
 	free(run_close(&r));
 }
 
+/* A kept connection: RSET, then the next transaction. */
+struct reuse_case {
+	const char *replies; /* after the greeting and EHLO */
+	int rset_ret;
+	const char *rset_reason; /* NULL when RSET succeeds */
+	int send_ret;
+	bool is_mail_failed;
+	bool is_usable;
+	const char *sent; /* after EHLO */
+};
+
+static const struct reuse_case reuse_cases[] = {
+	{ "250 2.0.0 Ok\r\n250 ok\r\n250 ok\r\n354 go\r\n250 queued\r\n", 0,
+	  NULL, 0, false, true,
+	  "RSET\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@x>\r\nDATA\r\n"
+	  "Subject: x\r\n\r\n..dot\r\nbody\r\n.\r\n" },
+	{ "421 4.7.0 closing\r\n", -1,
+	  "host " NAMADDR " said: 421 4.7.0 closing (in reply to RSET "
+	  "command)",
+	  0, false, true, "RSET\r\n" },
+	{ "", -1, "lost connection with " NAMADDR " while sending RSET", -1,
+	  true, false, "RSET\r\n" },
+	{ "250 ok\r\n", 0, NULL, -1, true, false,
+	  "RSET\r\nMAIL FROM:<a@example.org>\r\n" },
+	{ "250 ok\r\n452 4.3.1 full\r\n", 0, NULL, 0, true, true,
+	  "RSET\r\nMAIL FROM:<a@example.org>\r\n" },
+	{ "250 ok\r\n250 ok\r\n", 0, NULL, -1, false, false,
+	  "RSET\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<b@x>\r\n" },
+};
+
+static void
+test_rset_and_mail_failure(void **state)
+{
+	static const char *const addrs[] = { "b@x" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(reuse_cases) / sizeof(reuse_cases[0]);
+	     i++) {
+		const struct reuse_case *c = &reuse_cases[i];
+		struct smtp_txn_rcpt rcpts[1];
+		struct smtp_txn txn;
+		struct smtp_outcome o = { 0 };
+		struct run r;
+		char replies[512];
+		char *sent;
+		int ret;
+
+		snprintf(replies, sizeof(replies), "220 mx\r\n250 mx\r\n%s",
+			 c->replies);
+		run_open(&r, replies, false);
+		shutdown(r.peer, SHUT_WR);
+		assert_int_equal(smtp_session_start(r.s, &o), 0);
+		ret = smtp_session_rset(r.s, &o);
+		assert_int_equal(ret, c->rset_ret);
+		if (c->rset_reason != NULL)
+			assert_string_equal(o.reason, c->rset_reason);
+		smtp_outcome_clear(&o);
+		txn_init(&txn, rcpts, 1, addrs);
+		if (ret == 0 || !smtp_session_is_usable(r.s)) {
+			assert_int_equal(smtp_session_send(r.s, &txn, NULL),
+					 c->send_ret);
+			assert_int_equal(txn.is_mail_failed, c->is_mail_failed);
+		}
+		assert_int_equal(smtp_session_is_usable(r.s), c->is_usable);
+		sent = run_close(&r);
+		assert_string_equal(sent + strlen("EHLO client.test\r\n"),
+				    c->sent);
+		free(sent);
+		txn_deinit(&txn);
+	}
+}
+
 static void
 test_lmtp_per_recipient(void **state)
 {
@@ -422,6 +494,7 @@ main(void)
 		cmocka_unit_test(test_helo_fallback_and_data_refused),
 		cmocka_unit_test(test_start_failures),
 		cmocka_unit_test(test_timeout_and_lost),
+		cmocka_unit_test(test_rset_and_mail_failure),
 		cmocka_unit_test(test_lmtp_per_recipient),
 		cmocka_unit_test(test_size_limit_and_smtputf8),
 		cmocka_unit_test(test_long_lines_broken),

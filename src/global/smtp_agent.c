@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -382,49 +381,18 @@ bind_local(const struct smtp_agent *a, int fd, int family)
 	return bind(fd, (struct sockaddr *)&ss, len);
 }
 
-/* Wait for a non-blocking connect; 0 or -1 with errno. */
-static int
-connect_wait(int fd, int timeout_ms)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-	int soerr = 0;
-	socklen_t len = sizeof(soerr);
-	int n;
-
-	while ((n = poll(&pfd, 1, timeout_ms)) < 0 && errno == EINTR)
-		;
-	if (n == 0) {
-		errno = ETIMEDOUT;
-		return -1;
-	}
-	if (n < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
-		return -1;
-	if (soerr != 0) {
-		errno = soerr;
-		return -1;
-	}
-	return 0;
-}
-
 static int
 tcp_connect(const struct smtp_agent *a, const struct smtp_host *h)
 {
 	int family = h->addr.storage.ss_family;
-	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	int saved;
 
 	if (fd < 0)
 		return -1;
-	if (bind_local(a, fd, family) < 0 || sock_set_nonblock(fd, true) < 0)
-		goto fail;
-	if (connect(fd, (const struct sockaddr *)&h->addr.storage,
-		    h->addr.len) < 0 &&
-	    (errno != EINPROGRESS || connect_wait(fd, a->connect_timeout_ms) < 0))
-		goto fail;
-	if (sock_set_nonblock(fd, false) < 0)
-		goto fail;
-	return fd;
-fail:
+	if (bind_local(a, fd, family) == 0 &&
+	    sock_connect_fd(fd, &h->addr, a->connect_timeout_ms) == 0)
+		return fd;
 	saved = errno;
 	(void)close(fd);
 	errno = saved;

@@ -309,6 +309,13 @@ timed_connect(int fd, const struct sockaddr *sa, socklen_t len, int timeout_ms)
 }
 
 int
+sock_connect_fd(int fd, const struct sock_addr *addr, int timeout_ms)
+{
+	return timed_connect(fd, (const struct sockaddr *)&addr->storage,
+	                     addr->len, timeout_ms);
+}
+
+int
 sock_connect_addr(const struct sock_addr *addr, int timeout_ms, struct err *err)
 {
 	struct sock_addr_text text;

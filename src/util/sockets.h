@@ -61,6 +61,13 @@ int sock_connect_addr(const struct sock_addr *addr, int timeout_ms,
                       struct err *err);
 
 /*
+ * The same for a socket the caller made (and bound, say), which must be
+ * non-blocking: connect within timeout_ms, then make it blocking. 0, or
+ * -1 with errno (ETIMEDOUT, ECONNREFUSED, ...); the fd stays the caller's.
+ */
+int sock_connect_fd(int fd, const struct sock_addr *addr, int timeout_ms);
+
+/*
  * Resolve hostport (a host is required) and try its addresses in order,
  * each with timeout_ms. Returns the fd of the first that answers, or -1
  * with errno and err of the last failure: "connect to HOST[ADDR]:PORT:

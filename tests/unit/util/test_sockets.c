@@ -6,6 +6,7 @@
  * skipped on machines without ::1.
  */
 #include <dirent.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -283,6 +284,41 @@ test_tcp_connect_refused(void **state)
 		assert_string_equal(err.text, want);
 		free(addrs);
 	}
+}
+
+/* A socket the caller made and bound, connected with the timed connect. */
+static void
+test_tcp_connect_fd(void **state)
+{
+	struct sock_addr *addrs;
+	struct sock_addr_text text;
+	struct sockaddr_in local = { .sin_family = AF_INET };
+	struct err err;
+	int listen_fd, fd, port;
+
+	(void)state;
+	assert_int_equal(sock_listen_tcp("127.0.0.1:0", AF_INET, 4, &listen_fd,
+	                                 1, &err),
+	                 1);
+	port = sock_local_port(listen_fd);
+	assert_int_equal(
+	    sock_resolve("127.0.0.1", (unsigned)port, AF_INET, &addrs, &err), 1);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	inet_pton(AF_INET, "127.0.0.1", &local.sin_addr);
+	assert_int_equal(bind(fd, (struct sockaddr *)&local, sizeof(local)), 0);
+	assert_int_equal(sock_connect_fd(fd, &addrs[0], 2000), 0);
+	assert_false(is_nonblocking(fd));
+	assert_int_equal(sock_peer_addr(fd, &text), 0);
+	assert_int_equal(atoi(text.port), port);
+	close(fd);
+	close(listen_fd);
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	errno = 0;
+	assert_int_equal(sock_connect_fd(fd, &addrs[0], 2000), -1);
+	assert_int_equal(errno, ECONNREFUSED);
+	close(fd);
+	free(addrs);
 }
 
 static void
@@ -575,6 +611,7 @@ main(void)
 	    cmocka_unit_test(test_tcp_wildcard),
 	    cmocka_unit_test(test_tcp_listen_errors),
 	    cmocka_unit_test(test_tcp_connect_refused),
+	    cmocka_unit_test(test_tcp_connect_fd),
 	    cmocka_unit_test(test_tcp_connect_bad_input),
 	    cmocka_unit_test(test_tcp_connect_timeout),
 	    cmocka_unit_test(test_unix_stream),

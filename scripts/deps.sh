@@ -7,7 +7,7 @@ set -eu
 
 PACKAGES="gcc make libc6-dev libcmocka-dev liblmdb-dev libpcre2-dev libssl-dev
 pkg-config lmdb-utils python3 python3-pytest python3-pytest-timeout python3-aiosmtpd swaks clang
-libclang-rt-14-dev pflogsumm
+libclang-rt-14-dev pflogsumm dovecot-lmtpd
 procps dnsmasq-base"
 
 missing=""

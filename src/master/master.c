@@ -239,6 +239,19 @@ master_create(const char *config_dir)
 	return master;
 }
 
+/* After stop_children: every service is closed and every child reaped. */
+static void
+master_destroy(struct master *master)
+{
+	free(master->retired);
+	htable_destroy(&master->children, free);
+	(void)close(master->signal_fd);
+	event_loop_destroy(&master->loop);
+	mail_conf_destroy(&master->conf);
+	free(master->config_dir);
+	free(master);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -280,5 +293,6 @@ main(int argc, char **argv)
 	if (!opts.want_foreground)
 		release_stdio();
 	event_loop_run(master->loop);
+	master_destroy(master);
 	return 0;
 }

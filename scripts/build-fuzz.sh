@@ -23,5 +23,5 @@ for target in $targets; do
 	name=$(basename "$target" .c)
 	echo "  FUZZ    $out/$name"
 	# shellcheck disable=SC2086
-	clang $flags -o "$out/$name" "$target" $libsrc -llmdb -lpcre2-8
+	clang $flags -o "$out/$name" "$target" $libsrc -llmdb -lpcre2-8 -lm
 done

@@ -21,6 +21,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "global/conc_feedback.h"
 #include "global/deliver_request.h"
 #include "global/mail_conf.h"
 #include "global/queue_file.h"
@@ -79,6 +80,7 @@ struct qmgr_queue {
 	int busy;	/* deliveries in progress */
 	int window;	/* concurrency allowed now */
 	int failures, failed_cohorts;
+	double credit; /* feedback not yet a whole window step */
 	bool is_dead;
 	char *dead_reason, *dead_dsn;
 	uint64_t unthrottle_timer;
@@ -92,6 +94,7 @@ struct qmgr_transport {
 	int concurrency_limit; /* per destination, 0: none */
 	int recipient_limit;   /* per request, 0: none */
 	long long rate_delay_ms;
+	struct conc_feedback positive, negative;
 	int busy;
 	bool is_dead;
 	char *dead_reason;

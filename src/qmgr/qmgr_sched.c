@@ -103,6 +103,29 @@ transport_param(struct qmgr *q, const char *transport, const char *suffix,
 	return value;
 }
 
+/*
+ * A feedback parameter, per transport or default; a bad value is a
+ * configuration error (fatal, as Postfix's qmgr).
+ */
+static void
+transport_feedback(struct qmgr *q, const char *transport, const char *kind,
+		   struct conc_feedback *out)
+{
+	char name[256];
+	const char *value;
+	struct err err;
+
+	snprintf(name, sizeof(name), "%s_destination_concurrency_%s_feedback",
+		 transport, kind);
+	if (!mail_conf_is_known(q->conf, name) ||
+	    mail_conf_get(q->conf, name, &value, NULL) < 0)
+		snprintf(name, sizeof(name),
+			 "default_destination_concurrency_%s_feedback", kind);
+	value = mail_conf_str(q->conf, name);
+	if (conc_feedback_parse(name, value, out, &err) < 0)
+		log_fatal("%s", err.text);
+}
+
 static struct qmgr_transport *
 transport_get(struct qmgr *q, const char *name)
 {
@@ -125,6 +148,8 @@ transport_get(struct qmgr *q, const char *name)
 						  q->default_rate_delay_ms /
 							  1000,
 						  true);
+	transport_feedback(q, name, "positive", &t->positive);
+	transport_feedback(q, name, "negative", &t->negative);
 	(void)htable_insert(q->transports, name, t);
 	return t;
 }
@@ -270,18 +295,27 @@ qmgr_sched_feedback(struct qmgr_queue *queue, bool is_ok, const char *dsn,
 
 	if (is_ok) {
 		queue->failed_cohorts = 0;
-		if (t->concurrency_limit == 0 ||
-		    queue->window < t->concurrency_limit)
-			if (t->rate_delay_ms == 0)
+		if ((t->concurrency_limit == 0 ||
+		     queue->window < t->concurrency_limit) &&
+		    t->rate_delay_ms == 0) {
+			queue->credit +=
+				conc_feedback_step(&t->positive, queue->window);
+			for (; queue->credit >= 1; queue->credit -= 1)
 				queue->window++;
+			if (t->concurrency_limit > 0 &&
+			    queue->window > t->concurrency_limit)
+				queue->window = t->concurrency_limit;
+		}
 	} else if (!queue->is_dead) {
 		/* A cohort is as many failures as the window was wide. */
 		if (++queue->failures >= queue->window) {
 			queue->failures = 0;
 			queue->failed_cohorts++;
 		}
-		if (queue->window > 1)
-			queue->window--;
+		queue->credit -= conc_feedback_step(&t->negative, queue->window);
+		for (; queue->credit <= -1; queue->credit += 1)
+			if (queue->window > 1)
+				queue->window--;
 		if (queue->failed_cohorts >= t->qmgr->failed_cohort_limit &&
 		    queue->window <= 1)
 			queue_dead(queue, dsn, reason);

@@ -231,3 +231,15 @@ def test_header_check_redirect_and_filter(mta):
     assert (line["to"], line["status"], line["dsn"]) == (
         "y@discard.test", "bounced", "5.7.1")
     assert line["reason"] == "filtered away"
+
+
+def test_bad_concurrency_feedback_is_a_configuration_error(mta):
+    mta.write_main(
+        default_destination_concurrency_positive_feedback="1/window")
+    assert mta.postfix("reload").returncode == 0
+    time.sleep(0.5)
+    send(mta, "a@example.org", ["x@discard.test"])
+    assert mta.wait_for_log(
+        r"fatal: default_destination_concurrency_positive_feedback: bad "
+        r'value "1/window"; expected a number, optionally followed by '
+        r"/concurrency or /sqrt_concurrency")

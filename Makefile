@@ -42,7 +42,7 @@ PROGRAMS  := $(foreach p,$(PROG_DIRS),$(call prog_path,$(p)))
 UNIT_BINS := $(patsubst %.c,$(BUILD)/%,$(UNIT_SRC))
 
 .SECONDARY:
-.PHONY: all deps check unit unit-asan system fuzz run clean
+.PHONY: all deps check unit unit-asan system system-asan fuzz run clean
 .DEFAULT_GOAL := all
 
 all: deps $(PROGRAMS) $(UNIT_BINS) links
@@ -92,10 +92,16 @@ unit-asan:
 system: all
 	@scripts/run-system.sh
 
+# The system tests against the sanitizer build: any report fails.
+system-asan:
+	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 all
+	@scripts/run-system-asan.sh build/asan
+
 check: all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-asan
 	@$(MAKE) --no-print-directory system
+	@$(MAKE) --no-print-directory system-asan
 
 fuzz:
 	@scripts/build-fuzz.sh

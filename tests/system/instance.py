@@ -78,6 +78,13 @@ class Instance:
             # resolver says about 127.0.0.1; test_smtpd_dns turns it on.
             "smtpd_peername_lookup": "no",
         }
+        # Sanitizer runs (POSTERN_BUILD=build/asan): the daemons get the
+        # sanitizer options too, so their reports land in log_path.
+        sanitizer = [v for v in ("ASAN_OPTIONS", "UBSAN_OPTIONS",
+                                 "LSAN_OPTIONS") if v in os.environ]
+        if sanitizer:
+            self.params["export_environment"] = " ".join(
+                ["TZ", "MAIL_CONFIG", "LANG", *sanitizer])
         self.write_main()
         self.write_master("")
 

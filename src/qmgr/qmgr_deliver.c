@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "global/rec_type.h"
@@ -82,6 +84,15 @@ write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
+static void
+send_timeout_set(int fd, long long timeout_ms)
+{
+	struct timeval tv = { .tv_sec = (time_t)(timeout_ms / 1000),
+			      .tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000 };
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
 /* Connect and send the request; -1 with err. */
 static int
 request_send(struct qmgr_delivery *d, struct err *err)
@@ -95,6 +106,9 @@ request_send(struct qmgr_delivery *d, struct err *err)
 	d->fd = sock_connect_unix(path, (int)d->qmgr->ipc_timeout_ms, err);
 	if (d->fd < 0)
 		return -1;
+	/* A request bigger than the socket buffer waits for the agent to
+	 * read it; never for longer than qmgr_ipc_timeout. */
+	send_timeout_set(d->fd, d->qmgr->ipc_timeout_ms);
 	request_build(d->entry, &req);
 	strbuf_init(&msg, DELIVER_REQUEST_MAX);
 	if (deliver_request_encode(&req, &msg, err) < 0)

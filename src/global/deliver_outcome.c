@@ -85,7 +85,8 @@ log_outcome(const struct deliver_request *req, const struct deliver_rcpt *rcpt,
 	log_info("%s: to=<%s>%s%s%s, relay=%s%s, %s, dsn=%s, status=%s (%s)",
 		 req->queue_id, to, orig ? ", orig_to=<" : "", orig ? orig : "",
 		 orig ? ">" : "", st->relay ? st->relay : "none", conn_use,
-		 delays, st->dsn, status_word, st->reason);
+		 delays, st->dsn ? st->dsn : "4.0.0", status_word,
+		 st->reason ? st->reason : "");
 	free(orig);
 	free(to);
 }
@@ -101,7 +102,7 @@ log_append(struct deliver_request *req, const struct deliver_rcpt *rcpt,
 		.offset = rcpt->offset,
 		.dsn_orcpt = rcpt->dsn_orcpt,
 		.notify_flags = rcpt->dsn_notify,
-		.status = st->dsn,
+		.status = st->dsn ? st->dsn : "4.0.0",
 		.action = st->action ? st->action : action,
 		.reason = st->reason,
 		.relay = st->relay,

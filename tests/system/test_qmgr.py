@@ -200,9 +200,11 @@ def test_done_recipients_are_not_delivered_again(mta):
 def test_abandoned_incomplete_file_is_removed(mta):
     """cleanup died while writing: the unlocked, unmarked file goes."""
     dead = mta.queue / "incoming" / "ABCDEF54321"
-    dead.write_bytes(b"C\x05junk!")
+    staging = mta.queue / "ABCDEF54321"  # appears whole, as a writer's
+    staging.write_bytes(b"C\x05junk!")
     owner = pwd.getpwnam(mta.mail_owner)
-    os.chown(dead, owner.pw_uid, owner.pw_gid)
+    os.chown(staging, owner.pw_uid, owner.pw_gid)
+    os.rename(staging, dead)
     send(mta, "a@example.org", ["x@discard.test"])  # wakes qmgr up
     assert wait_until(lambda: not dead.exists()), mta.log()
     assert re.search(r"warning: ABCDEF54321: removed incomplete queue file "

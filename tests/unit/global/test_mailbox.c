@@ -35,6 +35,8 @@
 
 #include <cmocka.h>
 
+#include "../remove_tree.h"
+
 #include "global/deliver_request.h"
 #include "global/mailbox.h"
 #include "global/queue_file.h"
@@ -72,31 +74,6 @@ static const char expected_body[] = "Subject: test\n"
 				    " From space\n"
 				    "From\n"
 				    "end\n";
-
-static int
-remove_tree(const char *path)
-{
-	struct stat st;
-	struct dirent *de;
-	char child[1024];
-	DIR *dir;
-
-	if (lstat(path, &st) < 0)
-		return -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlink(path);
-	(void)chmod(path, 0700);
-	dir = opendir(path);
-	while ((de = readdir(dir)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(child, sizeof(child), "%s/%s", path, de->d_name);
-		remove_tree(child);
-	}
-	closedir(dir);
-	return rmdir(path);
-}
 
 /* A queue file in DIR/active holding lines (with a long line too). */
 static void

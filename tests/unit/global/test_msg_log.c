@@ -21,6 +21,8 @@
 
 #include <cmocka.h>
 
+#include "../remove_tree.h"
+
 #include "global/msg_log.h"
 #include "global/queue_file.h"
 #include "global/queue_id.h"
@@ -51,30 +53,6 @@ setup(void **state)
 	snprintf(fx->path, sizeof(fx->path), "%s/defer/B/%s", fx->dir, fx->id);
 	*state = fx;
 	return 0;
-}
-
-static int
-remove_tree(const char *path)
-{
-	struct stat st;
-	struct dirent *de;
-	char child[1024];
-	DIR *dir;
-
-	if (lstat(path, &st) < 0)
-		return -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlink(path);
-	dir = opendir(path);
-	while ((de = readdir(dir)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(child, sizeof(child), "%s/%s", path, de->d_name);
-		remove_tree(child);
-	}
-	closedir(dir);
-	return rmdir(path);
 }
 
 static int

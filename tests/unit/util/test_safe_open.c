@@ -22,6 +22,8 @@
 
 #include <cmocka.h>
 
+#include "../remove_tree.h"
+
 #include "util/safe_open.h"
 
 struct fixture {
@@ -43,30 +45,6 @@ setup(void **state)
 	fx->old_umask = umask(022);
 	*state = fx;
 	return 0;
-}
-
-static int
-remove_tree(const char *path)
-{
-	struct stat st;
-	struct dirent *de;
-	char child[512];
-	DIR *dir;
-
-	if (lstat(path, &st) < 0)
-		return -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlink(path);
-	dir = opendir(path);
-	while ((de = readdir(dir)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(child, sizeof(child), "%s/%s", path, de->d_name);
-		remove_tree(child);
-	}
-	closedir(dir);
-	return rmdir(path);
 }
 
 static int

@@ -49,7 +49,9 @@ entries_filter(const struct bounce_entries *all, enum dsn_report_kind kind,
 		int f = all->items[i].notify_flags;
 		bool want;
 
-		if (kind == DSN_REPORT_SUCCESS)
+		if (kind == DSN_REPORT_TRACE)
+			want = true; /* asked for by the sender himself */
+		else if (kind == DSN_REPORT_SUCCESS)
 			want = (f & REC_DSN_NOTIFY_SUCCESS) != 0;
 		else if (f & REC_DSN_NOTIFY_NEVER)
 			want = false;
@@ -188,14 +190,18 @@ delay_report(const struct bounce_params *p, const struct bounce_request *req,
 	return ret;
 }
 
-/* trace: success notices for NOTIFY=SUCCESS recipients. */
+/*
+ * trace: the status report sendmail -v or -bv asked for, else success
+ * notices for NOTIFY=SUCCESS recipients.
+ */
 static int
 success_report(const struct bounce_params *p, const struct bounce_request *req,
 	       const struct bounce_message *msg,
 	       const struct bounce_entries *all, struct err *err)
 {
 	struct dsn_report_info info = {
-		.kind = DSN_REPORT_SUCCESS,
+		.kind = msg->trace_flags != 0 ? DSN_REPORT_TRACE
+					      : DSN_REPORT_SUCCESS,
 		.want_headers_only = true,
 	};
 	struct bounce_entries wanted = { 0 };
@@ -213,7 +219,7 @@ success_report(const struct bounce_params *p, const struct bounce_request *req,
 			 req->queue_id);
 		return 0;
 	}
-	entries_filter(all, DSN_REPORT_SUCCESS, &wanted);
+	entries_filter(all, info.kind, &wanted);
 	if (wanted.count > 0)
 		ret = notice(p, req, msg, &info, "", msg->sender, &wanted, NULL,
 			     "sender delivery status", err);

@@ -50,6 +50,7 @@ struct bounce_message {
 	time_t arrival;
 	long long content_length;
 	bool is_8bit;
+	int trace_flags; /* REC_TRACE_FLAG_*: sendmail -v or -bv */
 	struct dsn_line *lines; /* headers, and the body if it may be sent */
 	size_t line_count;
 	size_t line_cap;

@@ -117,6 +117,10 @@ envelope_note(struct walk_state *ws, const struct queue_record *rec,
 	case REC_TYPE_DSN_RET:
 		msg->ret = atoi(rec->data);
 		break;
+	case REC_TYPE_ATTR:
+		if (rec_attr_trace_flags(rec->data, &msg->trace_flags) < 0)
+			msg->trace_flags = 0;
+		break;
 	case REC_TYPE_TIME:
 		if (queue_file_parse_time(rec->data, &sec, &usec) < 0) {
 			err_set(err, "malformed arrival time record");

@@ -144,6 +144,45 @@ wants_trace(const struct deliver_request *req, const struct deliver_rcpt *rcpt)
 	       (req->flags & (DELIVER_FLAG_RECORD | DELIVER_FLAG_VERIFY)) != 0;
 }
 
+/* sendmail -v: failures and delays go into the report too. */
+static void
+record_trace(struct deliver_request *req, const struct deliver_rcpt *rcpt,
+	     const struct deliver_status *st, const char *action)
+{
+	struct err err;
+
+	if ((req->flags & DELIVER_FLAG_RECORD) != 0 &&
+	    log_append(req, rcpt, st, MSG_LOG_TRACE, action, false, &err) < 0)
+		log_warning("%s: %s", req->queue_id, err.text);
+}
+
+/*
+ * sendmail -bv: the outcome the delivery would have had goes into the
+ * trace log only, and the recipient is done either way; the report to
+ * the sender is the whole result.
+ */
+static int
+deliver_verified(struct deliver_request *req, size_t index,
+		 const struct deliver_status *st, bool is_deliverable,
+		 struct err *err)
+{
+	const struct deliver_rcpt *rcpt = &req->rcpts[index];
+	const char *word = is_deliverable ? "deliverable" : "undeliverable";
+	struct deliver_status vst = *st;
+
+	vst.action = word;
+	/* Not done, so a later attempt asks again. */
+	if (log_append(req, rcpt, &vst, MSG_LOG_TRACE, word, true, err) < 0 ||
+	    mark_done(req, rcpt, err) < 0) {
+		log_warning("%s: %s", req->queue_id, err->text);
+		req->results[index] = DELIVER_RESULT_DEFERRED;
+		return -1;
+	}
+	log_outcome(req, rcpt, st, word);
+	req->results[index] = DELIVER_RESULT_SENT;
+	return 0;
+}
+
 int
 deliver_sent(struct deliver_request *req, size_t index,
 	     const struct deliver_status *st, struct err *err)
@@ -153,6 +192,8 @@ deliver_sent(struct deliver_request *req, size_t index,
 
 	if (err == NULL)
 		err = &scratch;
+	if (req->flags & DELIVER_FLAG_VERIFY)
+		return deliver_verified(req, index, st, true, err);
 	if (wants_trace(req, rcpt) &&
 	    log_append(req, rcpt, st, MSG_LOG_TRACE, "delivered", false, err) < 0)
 		log_warning("%s: %s", req->queue_id, err->text);
@@ -172,10 +213,13 @@ deliver_bounced(struct deliver_request *req, size_t index,
 
 	if (err == NULL)
 		err = &scratch;
+	if (req->flags & DELIVER_FLAG_VERIFY)
+		return deliver_verified(req, index, st, false, err);
 	/* The bounce entry must be on disk before the recipient is done. */
 	if (log_append(req, rcpt, st, MSG_LOG_BOUNCE, "failed", true, err) < 0 ||
 	    mark_done(req, rcpt, err) < 0)
 		return fall_back_to_defer(req, index, st, err);
+	record_trace(req, rcpt, st, "failed");
 	log_outcome(req, rcpt, st, "bounced");
 	req->results[index] = DELIVER_RESULT_BOUNCED;
 	return 0;
@@ -190,9 +234,13 @@ deliver_deferred(struct deliver_request *req, size_t index,
 
 	if (err == NULL)
 		err = &scratch;
+	/* A verify probe says now what the retry would still have to say. */
+	if (req->flags & DELIVER_FLAG_VERIFY)
+		return deliver_verified(req, index, st, false, err);
 	/* The recipient stays in the queue file; the entry is its reason. */
 	if (log_append(req, rcpt, st, MSG_LOG_DEFER, "delayed", false, err) < 0)
 		log_warning("%s: %s", req->queue_id, err->text);
+	record_trace(req, rcpt, st, "delayed");
 	log_outcome(req, rcpt, st, "deferred");
 	req->results[index] = DELIVER_RESULT_DEFERRED;
 	return 0;

@@ -196,6 +196,10 @@ struct deliver_status {
  * result. Returns 0; -1 with err when the outcome could not be made durable (a
  * bounce log or done mark failed): the recipient is then reported
  * deferred with that reason, and delivered again later.
+ * With DELIVER_FLAG_RECORD every outcome also goes into the trace log.
+ * With DELIVER_FLAG_VERIFY the agent has delivered nothing: sent means
+ * "deliverable", bounced and deferred mean "undeliverable", each goes
+ * into the trace log only and the recipient is done.
  */
 int deliver_sent(struct deliver_request *req, size_t index,
 		 const struct deliver_status *st, struct err *err);

@@ -114,6 +114,8 @@ dsn_report_subject(const struct dsn_report_info *info)
 			       : "Delayed Mail (still being retried)";
 	case DSN_REPORT_SUCCESS:
 		return "Successful Mail Delivery Report";
+	case DSN_REPORT_TRACE:
+		return "Mail Delivery Status Report";
 	case DSN_REPORT_FAILURE:
 	default:
 		return info->is_postmaster_copy
@@ -193,6 +195,12 @@ put_intro(struct writer *w, const struct dsn_report_info *info)
 			"the way may still");
 		emit(w, "report errors.");
 		break;
+	case DSN_REPORT_TRACE:
+		emit(w, "Here is the delivery report you asked for: what "
+			"happened to each");
+		emit(w, "recipient, or for an address check (sendmail -bv), "
+			"what would happen.");
+		break;
 	case DSN_REPORT_FAILURE:
 	default:
 		emit(w, "Your message could not be delivered to one or more "
@@ -207,6 +215,20 @@ put_intro(struct writer *w, const struct dsn_report_info *info)
 	emit(w, "");
 	emit(w, "                   The mail system");
 	emit(w, "");
+}
+
+/*
+ * The reason as a status report gives it: "delivery via RELAY: REASON"
+ * when a delivery agent got as far as a relay, else the reason alone.
+ */
+static void
+append_trace_reason(struct strbuf *text, const struct dsn_report_info *info,
+		    const struct msg_log_entry *e)
+{
+	if (info->kind == DSN_REPORT_TRACE && is_set(e->relay) &&
+	    strcmp(e->relay, "none") != 0)
+		(void)strbuf_printf(text, "delivery via %s: ", e->relay);
+	(void)strbuf_append_str(text, e->reason);
 }
 
 /* One recipient in the text part: "<a@b> (expanded from <c@d>): why". */
@@ -224,7 +246,7 @@ put_text_rcpt(struct writer *w, const struct dsn_report_info *info,
 	(void)strbuf_append_str(&text, ": ");
 	if (info->kind == DSN_REPORT_SUCCESS && is_set(e->relay))
 		(void)strbuf_printf(&text, "delivery via %s: ", e->relay);
-	(void)strbuf_append_str(&text, e->reason);
+	append_trace_reason(&text, info, e);
 	emit_wrapped(w, text.data);
 	emit(w, "");
 	strbuf_deinit(&text);
@@ -256,11 +278,17 @@ put_status_rcpt(struct writer *w, const struct dsn_report_info *info,
 	emitf(w, "Status: %s", e->status);
 	if (is_set(e->dsn_mta))
 		emitf(w, "Remote-MTA: %s", e->dsn_mta);
-	if (is_set(e->diag_text))
+	if (is_set(e->diag_text)) {
 		emitf(w, "Diagnostic-Code: %s", e->diag_text);
-	else
+	} else {
+		struct strbuf reason;
+
+		strbuf_init(&reason, STRBUF_UNLIMITED);
+		append_trace_reason(&reason, info, e);
 		emitf(w, "Diagnostic-Code: X-%s; %s", info->mail_name,
-		      e->reason);
+		      reason.data);
+		strbuf_deinit(&reason);
+	}
 	if (info->kind == DSN_REPORT_DELAY && info->retry_until > 0)
 		put_date_field(w, "Will-Retry-Until", info->retry_until);
 	emit(w, "");
@@ -294,7 +322,9 @@ put_original(struct writer *w, const struct dsn_report_info *info,
 	bool is_line_start = true;
 
 	emitf(w, "Content-Description: %s%s",
-	      info->kind == DSN_REPORT_SUCCESS ? "" : "Undelivered ",
+	      info->kind == DSN_REPORT_SUCCESS || info->kind == DSN_REPORT_TRACE
+		      ? ""
+		      : "Undelivered ",
 	      is_full ? "Message" : "Message Headers");
 	emitf(w, "Content-Type: %s",
 	      is_full ? "message/rfc822" : "text/rfc822-headers");

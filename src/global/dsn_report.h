@@ -26,6 +26,8 @@ enum dsn_report_kind {
 	DSN_REPORT_FAILURE, /* "Undelivered Mail Returned to Sender" */
 	DSN_REPORT_DELAY,   /* "Delayed Mail (still being retried)" */
 	DSN_REPORT_SUCCESS, /* "Successful Mail Delivery Report" */
+	DSN_REPORT_TRACE,   /* "Mail Delivery Status Report" (sendmail -v,
+			       -bv): every recipient, whatever happened */
 };
 
 /* Bytes of a line that the report wraps (the text part's recipients). */

@@ -87,3 +87,25 @@ rec_type_opens_segment(int type)
 		return -1;
 	}
 }
+
+int
+rec_attr_trace_flags(const char *data, int *flags)
+{
+	static const char name[] = REC_ATTR_TRACE_FLAGS "=";
+	const char *digits = data + sizeof(name) - 1;
+	long value = 0;
+
+	if (strncmp(data, name, sizeof(name) - 1) != 0)
+		return 0;
+	if (*digits == 0 || strlen(digits) > 5)
+		return -1;
+	for (const char *cp = digits; *cp; cp++) {
+		if (*cp < '0' || *cp > '9')
+			return -1;
+		value = value * 10 + (*cp - '0');
+	}
+	if ((value & ~(long)REC_TRACE_FLAG_MASK) != 0)
+		return -1;
+	*flags = (int)value;
+	return 1;
+}

@@ -103,6 +103,16 @@ enum rec_type {
 #define REC_ATTR_CONTENT_FILTER "content_filter"
 #define REC_ATTR_REDIRECT_TO "redirect_to"
 
+/*
+ * sendmail's report requests, "trace_flags=N" with Postfix's bit values:
+ * -bv (verify: report what delivery would do, deliver nothing) and -v
+ * (deliver, and report every outcome of the first attempt).
+ */
+#define REC_ATTR_TRACE_FLAGS "trace_flags"
+#define REC_TRACE_FLAG_VERIFY 512
+#define REC_TRACE_FLAG_RECORD 1024
+#define REC_TRACE_FLAG_MASK (REC_TRACE_FLAG_VERIFY | REC_TRACE_FLAG_RECORD)
+
 /* Longest attribute name accepted in a named attribute record. */
 #define REC_ATTR_NAME_MAX 64
 
@@ -133,6 +143,13 @@ const char *rec_type_name(int type);
 
 /* True if type is one of enum rec_type. */
 bool rec_type_is_known(int type);
+
+/*
+ * For the data of a named attribute record: 1 with *flags when it is
+ * "trace_flags=N" with N a decimal of REC_TRACE_FLAG_* bits only; 0 for
+ * another attribute; -1 for a trace_flags attribute with any other value.
+ */
+int rec_attr_trace_flags(const char *data, int *flags);
 
 /*
  * True for types whose data is text that must not contain a NUL byte

@@ -725,6 +725,7 @@ txn_fill(struct attempt *t)
 	t->txn.size = req->data_size;
 	t->txn.is_8bit = strcmp(req->encoding, "8bitmime") == 0;
 	t->txn.is_smtputf8 = req->smtputf8 != 0;
+	t->txn.is_verify = (req->flags & DELIVER_FLAG_VERIFY) != 0;
 	t->txn.dsn_envid = req->dsn_envid;
 	t->txn.dsn_ret = req->dsn_ret;
 	t->txn.content = queue_content;

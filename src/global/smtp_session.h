@@ -111,6 +111,7 @@ struct smtp_txn {
 	bool is_8bit;	    /* encoding 8bitmime: BODY=8BITMIME */
 	bool is_smtputf8;   /* asks for SMTPUTF8 (sent when offered) */
 	bool is_smtputf8_required; /* UTF-8 addresses: bounce without it */
+	bool is_verify;	    /* sendmail -bv: RCPT replies decide, no DATA */
 	const char *dsn_envid; /* "" for none */
 	int dsn_ret;	       /* REC_DSN_RET_*, 0 for none */
 	struct smtp_txn_rcpt *rcpts;

@@ -167,6 +167,11 @@ reply_to_rcpt(struct txn_state *t, size_t index)
 
 	if (t->is_mail_refused)
 		return; /* the MAIL reply decides */
+	if (s->reply.code / 100 == 2 && t->txn->is_verify) {
+		session_reply_outcome(s, &r->outcome, REPLY_PLAIN, NULL);
+		r->state = SMTP_RCPT_SENT; /* "deliverable (250 ...)" */
+		return;
+	}
 	if (s->reply.code / 100 == 2) {
 		r->is_accepted = true;
 		t->accepted++;
@@ -254,9 +259,11 @@ txn_envelope(struct txn_state *t)
 	}
 	if (ret < 0)
 		return -1;
-	/* Without pipelining, DATA only when some recipient was accepted. */
-	if ((t->s->features & SMTP_FEATURE_PIPELINING) ||
-	    (!t->is_mail_refused && t->accepted > 0))
+	/* Without pipelining, DATA only when some recipient was accepted;
+	 * a probe (sendmail -bv) ends with the RCPT replies. */
+	if (!txn->is_verify &&
+	    ((t->s->features & SMTP_FEATURE_PIPELINING) ||
+	     (!t->is_mail_refused && t->accepted > 0)))
 		ret = txn_command(t, SMTP_STAGE_DATA, "DATA", 0);
 	if (ret == 0)
 		ret = txn_drain(t);

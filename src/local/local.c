@@ -75,6 +75,18 @@ local_outcome(struct local_state *st, const struct local_attr *attr, int kind,
 }
 
 bool
+local_verify_only(struct local_state *st, const struct local_attr *attr,
+		  const char *what, const char *detail)
+{
+	if ((st->req->flags & DELIVER_FLAG_VERIFY) == 0)
+		return false;
+	local_outcome(st, attr, DELIVER_RESULT_SENT, "2.0.0", "delivers to %s%s%s",
+		      what, detail != NULL ? ": " : "",
+		      detail != NULL ? detail : "");
+	return true;
+}
+
+bool
 local_been_here(struct local_state *st, const char *fmt, ...)
 {
 	struct strbuf key;

@@ -270,6 +270,13 @@ struct local_attr {
 void local_outcome(struct local_state *st, const struct local_attr *attr,
 		   int kind, const char *dsn, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
+/*
+ * sendmail -bv: true when the request only verifies, after recording the
+ * leaf as deliverable ("delivers to WHAT[: DETAIL]"); the caller then
+ * delivers nothing.
+ */
+bool local_verify_only(struct local_state *st, const struct local_attr *attr,
+		       const char *what, const char *detail);
 /* True if key was seen before (and remember it, within the limit). */
 bool local_been_here(struct local_state *st, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

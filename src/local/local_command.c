@@ -387,6 +387,8 @@ local_deliver_command(struct local_state *st, struct local_attr *attr,
 	if (!is_mailbox_command &&
 	    local_been_here(st, "command %ld %s", (long)job.as->uid, command))
 		return;
+	if (local_verify_only(st, attr, "command", command))
+		return;
 	job.command = command;
 	if (*ctx->p.command_execution_directory) {
 		job.dir = expand(&job, ctx->p.command_execution_directory,

@@ -12,12 +12,14 @@
  * attributes ("forwarded as ID"), as Postfix does for reliability: each
  * new recipient gets its own queue file record.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "global/cleanup_clnt.h"
 #include "global/header_fix.h"
+#include "global/rec_type.h"
 #include "local.h"
 #include "util/log.h"
 #include "util/mymalloc.h"
@@ -198,6 +200,19 @@ copy_piece(const char *data, size_t len, bool is_line_end, void *ctx,
 	return cleanup_content_line(ctx, data, len, !is_line_end, err);
 }
 
+/* A verify probe stays one when forwarded: its report goes on. */
+static int
+send_trace_flags(struct cleanup_clnt *cc, const struct deliver_request *req,
+		 struct err *err)
+{
+	char value[16];
+
+	if ((req->flags & DELIVER_FLAG_VERIFY) == 0)
+		return 0;
+	snprintf(value, sizeof(value), "%d", REC_TRACE_FLAG_VERIFY);
+	return cleanup_attr(cc, REC_ATTR_TRACE_FLAGS, value, err);
+}
+
 static int
 send_envelope(struct cleanup_clnt *cc, struct local_state *st,
 	      const struct local_fwd *f, struct err *err)
@@ -206,6 +221,7 @@ send_envelope(struct cleanup_clnt *cc, struct local_state *st,
 
 	if (cleanup_arrival(cc, &req->arrival, err) < 0 ||
 	    cleanup_sender(cc, f->sender, err) < 0 ||
+	    send_trace_flags(cc, req, err) < 0 ||
 	    (*req->dsn_envid && cleanup_dsn_envid(cc, req->dsn_envid, err) < 0))
 		return -1;
 	for (size_t i = 0; i < f->count; i++) {

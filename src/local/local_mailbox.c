@@ -221,7 +221,9 @@ local_deliver_file(struct local_state *st, struct local_attr *attr,
 			      "mail to file is restricted");
 		return;
 	}
-	if (local_been_here(st, "file %ld %s", (long)as->uid, path))
+	if (local_been_here(st, "file %ld %s", (long)as->uid, path) ||
+	    local_verify_only(st, attr, is_maildir(path) ? "maildir" : "file",
+			      is_maildir(path) ? NULL : path))
 		return;
 	fill_msg(st, attr,
 		 (st->ctx->p.prepend_delivered_header & LOCAL_DELIVERED_FILE) !=
@@ -306,6 +308,12 @@ deliver_to_mailbox(struct local_state *st, struct local_attr *attr,
 	strbuf_init(&path, STRBUF_UNLIMITED);
 	mailbox_path(st, usr, attr->parts.user, &path, &is_spool);
 	job.path = strbuf_text(&path);
+	if (local_verify_only(st, attr,
+			      is_maildir(job.path) ? "maildir" : "mailbox",
+			      NULL)) {
+		strbuf_deinit(&path);
+		return;
+	}
 	job.owner = st->ctx->is_root ? usr->uid : geteuid();
 	fill_msg(st, attr, true, &job.msg);
 	if (is_spool && !is_maildir(job.path))

@@ -24,6 +24,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -148,6 +149,22 @@ send_time(struct pickup_file *pf, const char *data, struct err *err)
 	return cleanup_arrival(pf->cc, &when, err);
 }
 
+/* sendmail's report request; postdrop lets no other attribute through. */
+static int
+send_trace_flags(struct pickup_file *pf, const char *data, struct err *err)
+{
+	char value[16];
+	int flags;
+
+	if (rec_attr_trace_flags(data, &flags) <= 0) {
+		log_warning("uid=%ld: ignoring attribute record: %.200s",
+			    (long)pf->st.st_uid, data);
+		return 0;
+	}
+	snprintf(value, sizeof(value), "%d", flags);
+	return cleanup_attr(pf->cc, REC_ATTR_TRACE_FLAGS, value, err);
+}
+
 /* Forward one record; a write error to cleanup is marked as such. */
 static int
 forward(const struct queue_record *rec, void *ctx, struct err *err)
@@ -186,8 +203,11 @@ forward(const struct queue_record *rec, void *ctx, struct err *err)
 	case REC_TYPE_CONT:
 		ret = send_line(pf, rec, err);
 		break;
+	case REC_TYPE_ATTR:
+		ret = send_trace_flags(pf, rec->data, err);
+		break;
 	default:
-		return 0; /* C, X, E; A records postdrop never writes */
+		return 0; /* C, X, E */
 	}
 	if (ret < 0)
 		pf->is_cleanup_error = true;

@@ -144,6 +144,8 @@ check_record(struct drop_state *st, int type, const char *data, size_t len)
 	}
 	if (type == REC_TYPE_MESG && st->has_rcpt_attrs)
 		drop_fatal_input(st, "recipient attributes without a recipient");
+	if (type == REC_TYPE_MESG && st->from_count == 0)
+		drop_fatal_input(st, "no sender record");
 	if (rec_type_opens_segment(type) >= 0)
 		st->segment = (enum rec_segment)rec_type_opens_segment(type);
 }
@@ -152,10 +154,12 @@ static void
 write_record(struct drop_state *st, int type, const char *data, size_t len)
 {
 	struct err err;
+	int flags;
 
 	if (st->status != 0 || type == REC_TYPE_TIME || type == REC_TYPE_END)
 		return;
-	if (type == REC_TYPE_ATTR) {
+	/* Only sendmail's report request may come from a local user. */
+	if (type == REC_TYPE_ATTR && rec_attr_trace_flags(data, &flags) <= 0) {
 		log_warning("uid=%ld: ignoring attribute record: %.200s",
 			    st->uid, data);
 		return;

@@ -40,6 +40,7 @@ take_attr(struct qmgr_message *msg, const char *data)
 {
 	struct deliver_request *t = &msg->tmpl;
 	const char *eq = strchr(data, '=');
+	int trace_flags;
 	const struct {
 		const char *name;
 		char **slot;
@@ -56,6 +57,13 @@ take_attr(struct qmgr_message *msg, const char *data)
 
 	if (eq == NULL)
 		return;
+	if (rec_attr_trace_flags(data, &trace_flags) > 0) {
+		if (trace_flags & REC_TRACE_FLAG_VERIFY)
+			t->flags |= DELIVER_FLAG_VERIFY;
+		if (trace_flags & REC_TRACE_FLAG_RECORD)
+			t->flags |= DELIVER_FLAG_RECORD;
+		return;
+	}
 	for (size_t i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
 		if (strlen(attrs[i].name) == (size_t)(eq - data) &&
 		    strncmp(data, attrs[i].name, (size_t)(eq - data)) == 0) {

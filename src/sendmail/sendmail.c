@@ -9,8 +9,11 @@
  * (sendmail_enqueue.c); -bp and -q run postqueue (-p, -f, -s SITE, -i
  * ID); -bi and -I run postalias on alias_database (-oA overrides it);
  * -bd runs "postfix start"; -bs runs daemon_directory/smtpd -S (SMTP on
- * standard input and output); -bh and -bH do nothing. -bv is not
- * supported yet and says so. Other options: -t, -i, -oi, -f/-r sender, -F
+ * standard input and output); -bh and -bH do nothing. -bv posts a probe
+ * instead of reading a message: every recipient is resolved and tried up
+ * to the point of delivery, and a "Mail Delivery Status Report" goes to
+ * the sender; a single -v posts the message with a request for such a
+ * report of its delivery. Other options: -t, -i, -oi, -f/-r sender, -F
  * full name, -N dsn, -V envid, -C config, -v; -R, -A, -B, -G, -L, -O, -U,
  * -X, -c, -e, -h, -m, -o and -p are accepted and ignored, as Postfix
  * ignores most of them.
@@ -388,9 +391,15 @@ run_enqueue(struct mail_conf *conf, struct sm_cmdline *cl)
 		require_no_recipient(cl, "flush queue_id");
 		run_postqueue(conf, cl, "-i", cl->flush_id);
 	}
-	/* One -v asks Postfix for a delivery report; more mean logging. */
-	if (cl->opts.verbose == 1)
+	/* One -v asks for a delivery report; more mean logging. */
+	if (cl->opts.verbose == 1) {
 		cl->opts.verbose = 0;
+		cl->opts.trace_flags |= REC_TRACE_FLAG_RECORD;
+	}
+	if (cl->mode == SM_MODE_VERIFY) {
+		cl->opts.trace_flags = REC_TRACE_FLAG_VERIFY;
+		cl->opts.want_extract = false; /* the probe has no input */
+	}
 	log_set_verbose(cl->opts.verbose);
 	check_submit_acl(conf);
 	sendmail_enqueue(conf, &cl->opts);
@@ -406,6 +415,7 @@ run_mode(struct mail_conf *conf, struct sm_cmdline *cl)
 		exit(0);
 	switch (cl->mode) {
 	case SM_MODE_ENQUEUE:
+	case SM_MODE_VERIFY:
 		run_enqueue(conf, cl);
 		break;
 	case SM_MODE_MAILQ:
@@ -428,10 +438,6 @@ run_mode(struct mail_conf *conf, struct sm_cmdline *cl)
 		break;
 	case SM_MODE_USER:
 		run_smtpd(conf, cl);
-	case SM_MODE_VERIFY:
-		sendmail_fatal(EX_UNAVAILABLE,
-			       "-bv (address verification) is not supported "
-			       "yet");
 	case SM_MODE_IGNORE:
 		exit(0);
 	}

@@ -22,6 +22,7 @@ struct sendmail_opts {
 	bool want_extract;     /* -t */
 	bool want_dot_end;     /* a lone "." ends input (no -i/-oi) */
 	int verbose;           /* -v count */
+	int trace_flags;       /* REC_TRACE_FLAG_*: -bv, or a single -v */
 	char **recipients;     /* NULL-terminated */
 };
 

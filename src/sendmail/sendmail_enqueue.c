@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -208,6 +209,13 @@ put_envelope_start(struct enqueue *eq)
 		put(eq, REC_TYPE_FULL, name.data, name.len);
 	strbuf_deinit(&name);
 	put(eq, REC_TYPE_FROM, eq->sender, strlen(eq->sender));
+	if (opts->trace_flags != 0) {
+		char attr[64];
+
+		snprintf(attr, sizeof(attr), "%s=%d", REC_ATTR_TRACE_FLAGS,
+			 opts->trace_flags);
+		put(eq, REC_TYPE_ATTR, attr, strlen(attr));
+	}
 	if (opts->dsn_envid != NULL)
 		put(eq, REC_TYPE_DSN_ENVID, opts->dsn_envid,
 		    strlen(opts->dsn_envid));
@@ -347,6 +355,29 @@ copy_content(struct enqueue *eq)
 	(void)stream_detach(&in);
 }
 
+/*
+ * -bv: the probe's content is a header block naming the sender and the
+ * recipients, "To:" folded one recipient per line.
+ */
+static void
+put_probe(struct enqueue *eq)
+{
+	char **rp = eq->opts->recipients;
+	struct strbuf line;
+
+	strbuf_init(&line, STRBUF_UNLIMITED);
+	(void)strbuf_printf(&line, "From: %s", eq->sender);
+	put(eq, REC_TYPE_NORM, line.data, line.len);
+	put(eq, REC_TYPE_NORM, "Subject: probe", 14);
+	for (const char *prefix = "To: "; *rp != NULL; rp++, prefix = "\t") {
+		strbuf_reset(&line);
+		(void)strbuf_printf(&line, "%s%s%s", prefix, *rp,
+				    rp[1] != NULL ? "," : "");
+		put(eq, REC_TYPE_NORM, line.data, line.len);
+	}
+	strbuf_deinit(&line);
+}
+
 /* Send the end, then wait for postdrop's status and its exit. */
 static void
 finish(struct enqueue *eq)
@@ -429,8 +460,14 @@ sendmail_enqueue(struct mail_conf *conf, const struct sendmail_opts *in_opts)
 			no_recipients(&eq);
 		put(&eq, REC_TYPE_MESG, "", 0);
 	}
-	copy_content(&eq);
+	if (opts.trace_flags & REC_TRACE_FLAG_VERIFY)
+		put_probe(&eq);
+	else
+		copy_content(&eq);
 	finish(&eq);
+	if (opts.trace_flags != 0)
+		printf("Mail Delivery Status Report will be mailed to <%s>.\n",
+		       eq.sender);
 	strbuf_deinit(&path);
 	strbuf_deinit(&eq.held);
 	strbuf_deinit(&eq.header);

@@ -351,6 +351,12 @@ virtual_deliver_mailbox(const struct virtual_state *st, struct virtual_rcpt *vr)
 	int ret;
 	int saved;
 
+	if (vr->req->flags & DELIVER_FLAG_VERIFY) {
+		report(vr, DELIVER_RESULT_SENT, "2.0.0",
+		       is_maildir ? "delivers to maildir"
+				  : "delivers to mailbox");
+		return;
+	}
 	if (st->enable_original_recipient)
 		msg.original_to =
 			*rcpt->orig_rcpt ? rcpt->orig_rcpt : rcpt->address;

@@ -288,6 +288,8 @@ GOOD = (record("S", b"a@example.org") + record("R", b"b@example.net") +
     (record("S", b"a") + b"R\x05ab", 1,
      "postdrop: fatal: uid={uid}: malformed input: stdin: offset 3: "
      "truncated record 'R': 5 data bytes expected, 2 present\n"),
+    (record("R", b"b") + record("M") + record("X") + record("E"), 1,
+     "postdrop: fatal: uid={uid}: malformed input: no sender record\n"),
     (record("S", b"a") + record("R", b"b"), 0, ""),
     (record("S", b"a") + record("M") + record("X") + record("E"), 1, ""),
 ])
@@ -336,9 +338,10 @@ def test_pickup_skips_incomplete_and_removes_garbage(queue):
 
 def test_unsupported_modes(mta):
     proc = sendmail(mta, "-bv")
-    assert proc.returncode == 69
-    assert proc.stderr == ("sendmail: fatal: -bv (address verification) "
-                           "is not supported yet\n")
+    assert proc.returncode == 64
+    assert proc.stderr == (
+        f"sendmail: fatal: {LOGIN}({UID}): Recipient addresses must be "
+        "specified on the command line or via the -t option\n")
     proc = sendmail(mta, "-t", "-bp")
     assert proc.returncode == 64
     assert proc.stderr == ("sendmail: fatal: -t can be used only in delivery"

@@ -318,6 +318,33 @@ static const struct msg_log_entry one_delayed[] = {
 	  .when = NOW },
 };
 
+/* sendmail -bv: the relay an agent named prefixes the reason. */
+static void
+test_trace_relay(void **state)
+{
+	static const struct msg_log_entry probe[] = {
+		{ .recipient = "bob@example.net",
+		  .orig_rcpt = "team@example.net",
+		  .offset = -1,
+		  .status = "2.0.0",
+		  .action = "deliverable",
+		  .reason = "delivers to maildir",
+		  .relay = "local",
+		  .when = NOW },
+	};
+	struct dsn_report_info info = base_info(DSN_REPORT_TRACE);
+	char *text = build(&info, probe, 1, NULL);
+
+	(void)state;
+	assert_non_null(strstr(text, "\n<bob@example.net> (expanded from "
+				     "<team@example.net>): delivery via local:\n"
+				     "    delivers to maildir\n"));
+	assert_non_null(strstr(text, "\nAction: deliverable\nStatus: 2.0.0\n"
+				     "Diagnostic-Code: X-Postfix; delivery via "
+				     "local: delivers to maildir\n"));
+	free(text);
+}
+
 static const char delay_report[] =
 	"From: MAILER-DAEMON@mail.example.org (Mail Delivery System)\n"
 	"Subject: Delayed Mail (still being retried)\n"
@@ -399,7 +426,7 @@ test_headers_and_fields(void **state)
 		enum dsn_report_kind kind;
 		bool is_postmaster_copy;
 		const char *force_action;
-		const char *expect[4];
+		const char *expect[5];
 	} cases[] = {
 		{ DSN_REPORT_FAILURE,
 		  true,
@@ -423,6 +450,14 @@ test_headers_and_fields(void **state)
 		  { "\nSubject: Successful Mail Delivery Report\n",
 		    "\n<bob@example.net>: delivery via none: connect to",
 		    NULL } },
+		/* A status report names no relay "none". */
+		{ DSN_REPORT_TRACE,
+		  false,
+		  NULL,
+		  { "\nSubject: Mail Delivery Status Report\n",
+		    "\n<bob@example.net>: connect to mx.example.net",
+		    "\nDiagnostic-Code: X-Postfix; connect to mx.example.net",
+		    "\nContent-Description: Message Headers\n", NULL } },
 	};
 
 	(void)state;
@@ -518,6 +553,7 @@ main(void)
 		cmocka_unit_test(test_delay),
 		cmocka_unit_test(test_headers_and_fields),
 		cmocka_unit_test(test_null_sender_and_no_envid),
+		cmocka_unit_test(test_trace_relay),
 		cmocka_unit_test(test_output_error),
 		cmocka_unit_test(test_duration),
 	};

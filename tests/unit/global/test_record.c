@@ -551,11 +551,51 @@ test_segments(void **state)
 	assert_string_equal(record_type_str(0x100 + 'R', tbuf), "0x52");
 }
 
+/* sendmail's report request, the one attribute a local user may set. */
+static void
+test_trace_flags_attr(void **state)
+{
+	static const struct {
+		const char *data;
+		int ret;
+		int flags;
+	} cases[] = {
+		{ "trace_flags=512", 1, REC_TRACE_FLAG_VERIFY },
+		{ "trace_flags=1024", 1, REC_TRACE_FLAG_RECORD },
+		{ "trace_flags=1536", 1, REC_TRACE_FLAG_MASK },
+		{ "trace_flags=0", 1, 0 },
+		{ "trace_flags=", -1, 0 },
+		{ "trace_flags=4096", -1, 0 },
+		{ "trace_flags=513", -1, 0 },
+		{ "trace_flags=-512", -1, 0 },
+		{ "trace_flags=512x", -1, 0 },
+		{ "trace_flags=000000512", -1, 0 },
+		{ "trace_flags", 0, 0 },
+		{ "trace_flagsx=512", 0, 0 },
+		{ "content_filter=smtp:x", 0, 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int flags = -7;
+		int ret = rec_attr_trace_flags(cases[i].data, &flags);
+
+		if (ret != cases[i].ret)
+			fail_msg("%s: %d, not %d", cases[i].data, ret,
+				 cases[i].ret);
+		if (ret == 1 && flags != cases[i].flags)
+			fail_msg("%s: flags %d", cases[i].data, flags);
+		if (ret != 1 && flags != -7)
+			fail_msg("%s: flags changed", cases[i].data);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_header_len),
+		cmocka_unit_test(test_trace_flags_attr),
 		cmocka_unit_test(test_encoding_bytes),
 		cmocka_unit_test(test_decode_header_errors),
 		cmocka_unit_test(test_put_limit),

@@ -31,6 +31,11 @@
 #define ID_ATTEMPTS 1000
 #define CLOCK_WAITS 100
 
+/* Spare files: how many slots a writer or a retirer tries before it
+ * creates or unlinks instead. With both sides probing at random, the
+ * slots settle about half full, where both succeed nearly always. */
+#define SPARE_PROBES 8
+
 const char *const queue_file_id_queues[] = {
 	MAIL_QUEUE_MAILDROP,
 	MAIL_QUEUE_INCOMING,
@@ -61,6 +66,7 @@ struct queue_file {
 	bool in_line;           /* the last content record was a piece */
 	bool has_time;
 	bool has_sender;
+	bool is_spare; /* a retired file reused: cut to length at commit */
 };
 
 /* ------------------------------------------------------------------ */
@@ -78,6 +84,7 @@ queue_layout_create(const char *queue_directory, const char *hash_queue_names,
 	ql->hash_queue_names = argv_split(hash_queue_names, TOKENS_LIST_DELIMS);
 	ql->hash_queue_depth = hash_queue_depth;
 	ql->enable_long_queue_ids = enable_long_queue_ids;
+	ql->spare_slots = QUEUE_SPARE_SLOTS;
 	return ql;
 }
 
@@ -399,6 +406,121 @@ writer_free(struct queue_file *qf)
 	free(qf);
 }
 
+/* ------------------------------------------------------------------ */
+/* Spare files                                                          */
+
+static unsigned
+spare_first_slot(const struct queue_layout *ql)
+{
+	unsigned r;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+		r = (unsigned)getpid() ^ (unsigned)clock();
+	return r % ql->spare_slots;
+}
+
+static unsigned
+spare_probes(const struct queue_layout *ql)
+{
+	return ql->spare_slots < SPARE_PROBES ? ql->spare_slots : SPARE_PROBES;
+}
+
+static void
+spare_path(const struct queue_layout *ql, unsigned slot, struct strbuf *out)
+{
+	strbuf_reset(out);
+	strbuf_printf(out, "%s/%s/%s%u", ql->queue_directory,
+		      MAIL_QUEUE_INCOMING, QUEUE_FILE_SPARE_PREFIX, slot);
+}
+
+/*
+ * Claim a spare file for a new incoming file: the open fd, locked, with
+ * its path in path_out and its status in st_out; -1 when none was free.
+ * A spare is ours once we hold its lock and it is still a plain file of
+ * ours without the completion mark: a writer that took it first holds
+ * the lock until it has renamed it (to an ID, marked complete later) or
+ * removed it.
+ */
+static int
+spare_claim(const struct queue_layout *ql, struct strbuf *path_out,
+	    struct stat *st_out)
+{
+	unsigned first;
+
+	if (ql->spare_slots == 0)
+		return -1;
+	first = spare_first_slot(ql);
+	for (unsigned i = 0; i < spare_probes(ql); i++) {
+		int fd;
+
+		spare_path(ql, (first + i) % ql->spare_slots, path_out);
+		fd = open(path_out->data, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, st_out) == 0 &&
+		    S_ISREG(st_out->st_mode) && st_out->st_nlink == 1 &&
+		    st_out->st_uid == geteuid() &&
+		    (st_out->st_mode & S_IXUSR) == 0)
+			return fd;
+		(void)close(fd);
+	}
+	return -1;
+}
+
+int
+queue_file_retire(const struct queue_layout *ql, const char *queue_name,
+		  const char *id, struct err *err)
+{
+	struct strbuf path, spare;
+	int ret = -1;
+
+	strbuf_init(&path, STRBUF_UNLIMITED);
+	strbuf_init(&spare, STRBUF_UNLIMITED);
+	queue_file_fullpath(ql, queue_name, id, &path);
+	/* Unmarked first: a spare never looks like a finished message. */
+	if (ql->spare_slots > 0 && chmod(path.data, S_IRUSR | S_IWUSR) == 0) {
+		unsigned first = spare_first_slot(ql);
+
+		for (unsigned i = 0; i < spare_probes(ql) && ret < 0; i++) {
+			spare_path(ql, (first + i) % ql->spare_slots, &spare);
+			if (rename_noreplace(path.data, spare.data) == 0)
+				ret = 0;
+			else if (errno != EEXIST)
+				break;
+		}
+	}
+	if (ret < 0 && unlink(path.data) == 0)
+		ret = 0;
+	if (ret < 0)
+		err_set(err, "remove %s: %s", path.data, strerror(errno));
+	strbuf_deinit(&spare);
+	strbuf_deinit(&path);
+	return ret;
+}
+
+/* An incoming file made from a spare: 0 with the fd, else -1. */
+static int
+create_from_spare(struct queue_file *qf, struct stat *st_out)
+{
+	struct strbuf spare;
+	struct err err;
+	int fd = -1;
+
+	if (strcmp(qf->queue_name, MAIL_QUEUE_INCOMING) != 0)
+		return -1;
+	strbuf_init(&spare, STRBUF_UNLIMITED);
+	fd = spare_claim(qf->ql, &spare, st_out);
+	if (fd >= 0 &&
+	    take_id(qf, spare.data, (unsigned long long)st_out->st_ino,
+		    &err) < 0) {
+		(void)close(fd); /* still a spare, or someone else's */
+		fd = -1;
+	}
+	strbuf_deinit(&spare);
+	qf->is_spare = fd >= 0;
+	return fd;
+}
+
 /*
  * Create the temporary file in the queue's directory and give it an ID.
  * Returns the open fd; on failure nothing is left behind.
@@ -446,9 +568,11 @@ queue_file_create(const struct queue_layout *ql, const char *queue_name,
 	struct stat st;
 	int fd;
 
+	memset(qf, 0, sizeof(*qf));
 	qf->ql = ql;
 	qf->queue_name = xstrdup(queue_name);
-	if ((fd = create_in_place(qf, mode, &st, err)) < 0) {
+	if ((fd = create_from_spare(qf, &st)) < 0 &&
+	    (fd = create_in_place(qf, mode, &st, err)) < 0) {
 		writer_free(qf);
 		return NULL;
 	}
@@ -680,6 +804,10 @@ queue_file_commit(struct queue_file **qfp, struct err *err)
 		goto fail;
 	if (write_size_record(qf) < 0) {
 		err_set(err, "write %s: %s", qf->path, strerror(errno));
+		goto fail;
+	}
+	if (qf->is_spare && ftruncate(fd, qf->offset) < 0) {
+		err_set(err, "truncate %s: %s", qf->path, strerror(errno));
 		goto fail;
 	}
 	if (fchmod(fd, qf->mode | S_IXUSR) < 0) {

@@ -48,12 +48,19 @@
 /* Prefix of temporary names of files being created. */
 #define QUEUE_FILE_TEMP_PREFIX "tmp."
 
+/* Prefix of spare files in incoming/ ("spare.N"), never a valid queue ID. */
+#define QUEUE_FILE_SPARE_PREFIX "spare."
+
+/* Spare slots a layout gets: N in 0 .. QUEUE_SPARE_SLOTS - 1. */
+#define QUEUE_SPARE_SLOTS 32
+
 /* Where the queue is and how it is hashed; read-only once made. */
 struct queue_layout {
 	char *queue_directory;
 	struct argv *hash_queue_names;
 	int hash_queue_depth;
 	bool enable_long_queue_ids;
+	unsigned spare_slots; /* queue_file_retire's; 0: none */
 	/* Clock for new IDs: NULL means CLOCK_REALTIME (tests set their own). */
 	void (*clock_fn)(struct timespec *ts_out, void *ctx);
 	void *clock_ctx;
@@ -286,6 +293,19 @@ int queue_file_mark_done(int fd, const char *name, off_t rec_offset,
  */
 int queue_file_rewrite(int fd, const char *name, off_t rec_offset, int type,
 		       const void *data, size_t len, struct err *err);
+
+/*
+ * Remove the finished queue file id from queue_name. The file is kept as
+ * a spare for a later incoming file when one of a few spare slots in
+ * incoming/ is free (after its completion mark is taken away), else
+ * unlinked: a new queue file then reuses an inode and its blocks instead
+ * of allocating them, which is the costliest part of file creation on a
+ * busy file system. Content stays in a spare until it is overwritten, as
+ * it would in freed blocks, readable only by mail_owner. 0, or -1 with
+ * errno and err "remove PATH: reason".
+ */
+int queue_file_retire(const struct queue_layout *ql, const char *queue_name,
+		      const char *id, struct err *err);
 
 /*
  * Move file id from one queue to another (rename, never replacing an

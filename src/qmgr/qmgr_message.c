@@ -315,22 +315,20 @@ bounce(struct qmgr *q, struct qmgr_message *msg, const char *op)
 }
 
 static void
-remove_file(struct qmgr *q, struct qmgr_message *msg)
+remove_file(struct qmgr *q, struct qmgr_message *msg, bool may_have_logs)
 {
-	struct strbuf path;
 	struct err err;
 
-	strbuf_init(&path, 4096);
-	(void)queue_file_fullpath(q->ql, MAIL_QUEUE_ACTIVE, msg->id, &path);
-	if (unlink(strbuf_text(&path)) < 0 && errno != ENOENT) {
-		log_warning("remove %s: %s", strbuf_text(&path),
-			    strerror(errno));
-	} else {
-		log_info("%s: removed", msg->id);
+	if (queue_file_retire(q->ql, MAIL_QUEUE_ACTIVE, msg->id, &err) < 0 &&
+	    errno != ENOENT) {
+		log_warning("%s", err.text);
+		return;
+	}
+	log_info("%s: removed", msg->id);
+	if (may_have_logs) {
 		(void)msg_log_remove(q->ql, MSG_LOG_DEFER, msg->id, &err);
 		(void)msg_log_remove(q->ql, MSG_LOG_TRACE, msg->id, &err);
 	}
-	strbuf_deinit(&path);
 }
 
 /* Postfix's back-off: the message's age, within the two limits. */
@@ -405,18 +403,22 @@ message_decide(struct qmgr *q, struct qmgr_message *msg)
 	bool is_deferred = msg->has_deferred ||
 			   msg_log_exists(q->ql, MSG_LOG_DEFER, msg->id);
 
+	bool has_trace;
+
 	if (msg_log_exists(q->ql, MSG_LOG_BOUNCE, msg->id) &&
 	    bounce(q, msg, BOUNCE_OP_FLUSH) < 0) {
 		defer_file(q, msg); /* the notice is retried with the file */
 		return;
 	}
-	if (msg_log_exists(q->ql, MSG_LOG_TRACE, msg->id))
+	has_trace = msg_log_exists(q->ql, MSG_LOG_TRACE, msg->id);
+
+	if (has_trace)
 		(void)bounce(q, msg, BOUNCE_OP_TRACE);
 	if (!is_deferred) {
-		remove_file(q, msg);
+		remove_file(q, msg, has_trace);
 	} else if (is_expired(q, msg)) {
 		if (bounce(q, msg, BOUNCE_OP_EXPIRE) == 0)
-			remove_file(q, msg);
+			remove_file(q, msg, true);
 		else
 			defer_file(q, msg);
 	} else {

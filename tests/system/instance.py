@@ -19,6 +19,17 @@ from conftest import BUILD, LIBEXEC, SBIN
 
 DEFAULT_TIMEOUT = 10
 
+# qmgr keeps finished queue files as "spare.N" in incoming/ for reuse.
+SPARE_PREFIX = "spare."
+
+
+def queue_file_paths(directory):
+    """Paths of the queue files under a queue directory and its hash
+    subdirectories: every file but the spares."""
+    return [os.path.join(dirpath, name)
+            for dirpath, _, names in os.walk(directory)
+            for name in names if not name.startswith(SPARE_PREFIX)]
+
 
 _ports_handed_out = set()
 

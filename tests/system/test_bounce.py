@@ -20,6 +20,7 @@ import pytest
 
 from conftest import run
 from postern_proto import Reader, encode_attrs, CleanupClient
+from instance import queue_file_paths
 
 MASTER_CF = ("cleanup unix n - n - 0 cleanup\n"
              "bounce unix - - n - 0 bounce\n")
@@ -149,10 +150,8 @@ def request(inst, op, queue_id, queue_name="active"):
 
 
 def incoming(inst):
-    found = []
-    for dirpath, _, files in os.walk(inst.queue / "incoming"):
-        found += files
-    return sorted(found)
+    return sorted(os.path.basename(p)
+                  for p in queue_file_paths(inst.queue / "incoming"))
 
 
 def postcat(inst, queue_id):

@@ -20,6 +20,7 @@ import time
 import pytest
 
 from conftest import run
+from instance import queue_file_paths
 from postern_proto import (CLEANUP_FLAG_LOCAL, CLEANUP_STAT_BAD,
                            CLEANUP_STAT_HOPS, CLEANUP_STAT_SIZE,
                            CleanupClient, encode_attrs, record, submit)
@@ -57,8 +58,7 @@ def queue_files(inst):
     found = []
     for queue in ("incoming", "active", "deferred", "hold", "corrupt",
                   "maildrop"):
-        for dirpath, _, files in os.walk(inst.queue / queue):
-            found += [os.path.join(dirpath, f) for f in files]
+        found += queue_file_paths(inst.queue / queue)
     return found
 
 

@@ -22,7 +22,7 @@ import time
 import pytest
 
 from conftest import run
-from instance import free_port, wait_until
+from instance import free_port, queue_file_paths, wait_until
 
 MESSAGES = 2000
 CLIENTS = 4
@@ -164,9 +164,10 @@ def _run_stress(instance, boxes):
     # A cleanup killed before it named its file leaves a "tmp.*" file,
     # which is never delivered and which postsuper -p removes.
     def queue_empty():
-        return not any(f for q in ("incoming", "active", "deferred")
-                       for _, _, files in os.walk(instance.queue / q)
-                       for f in files if not f.startswith("tmp."))
+        return not any(os.path.basename(p)
+                       for q in ("incoming", "active", "deferred")
+                       for p in queue_file_paths(instance.queue / q)
+                       if not os.path.basename(p).startswith("tmp."))
     assert wait_until(queue_empty, timeout=240), instance.log()[-3000:]
 
     seen1, seen2 = maildir_messages(box1), maildir_messages(box2)

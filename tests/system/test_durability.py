@@ -41,7 +41,8 @@ import pytest
 
 
 from conftest import run
-from instance import can_connect, free_port, wait_until
+from instance import (can_connect, free_port, queue_file_paths,
+                      wait_until)
 
 ENV = {"TZ": "UTC"}
 SEED = 20260401
@@ -206,10 +207,7 @@ def killer_thread(state, kills):
 
 
 def incoming_files(inst):
-    out = []
-    for dirpath, _, files in os.walk(inst.queue / "incoming"):
-        out += [os.path.join(dirpath, name) for name in files]
-    return out
+    return queue_file_paths(inst.queue / "incoming")
 
 
 def postcat_content(inst, queue_id):

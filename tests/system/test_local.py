@@ -30,6 +30,7 @@ import pytest
 
 from conftest import run
 from postern_proto import deliver, delivery_request, read_records, submit
+from instance import queue_file_paths
 
 DOMAIN = "mail.example.test"
 MASTER_CF = ("cleanup unix n - n - 0 cleanup\n"
@@ -111,11 +112,9 @@ class LocalRig:
         return self.inst.wait_for_log(pattern + r".*").group(0)
 
     def incoming(self, exclude=()):
-        found = []
-        for dirpath, _, files in os.walk(self.inst.queue / "incoming"):
-            found += [pathlib.Path(dirpath, f) for f in files
-                      if f not in exclude]
-        return found
+        return [pathlib.Path(p)
+                for p in queue_file_paths(self.inst.queue / "incoming")
+                if os.path.basename(p) not in exclude]
 
 
 def results(reply):

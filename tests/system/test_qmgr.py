@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from instance import wait_until
+from instance import queue_file_paths, wait_until
 from postern_proto import submit
 
 MASTER_CF = """\
@@ -66,10 +66,7 @@ def send(inst, sender, recipients, text="Subject: test\n\nbody\n"):
 
 
 def queue_ids(inst, queue):
-    found = []
-    for _, _, files in os.walk(inst.queue / queue):
-        found += files
-    return found
+    return [os.path.basename(p) for p in queue_file_paths(inst.queue / queue)]
 
 
 def deliveries(inst, queue_id=None):

@@ -64,7 +64,7 @@ import time
 import pytest
 
 from conftest import SBIN, run
-from instance import connect_unix, wait_until
+from instance import connect_unix, queue_file_paths, wait_until
 from postern_proto import read_records, submit
 
 MASTER_CF = ("cleanup unix n - n - 0 cleanup\n"
@@ -555,7 +555,7 @@ def test_requeue_keeps_done_recipients_done(instance):
     with connect_unix(inst.queue / "public" / "pickup") as conn:
         conn.sendall(b"W")  # what master's wakeup timer would send
     wait_until(lambda: not (inst.queue / "maildrop" / qid).exists())
-    new = wait_until(lambda: list((inst.queue / "incoming").iterdir()))
+    new = wait_until(lambda: queue_file_paths(inst.queue / "incoming"))
     rcpts = [(t, d.decode()) for _, t, d in read_records(new[0])
              if t in "RD"]
     assert rcpts == [("R", "d2@example.org")]

@@ -20,7 +20,8 @@ import pytest
 
 
 from conftest import run
-from instance import can_connect, free_port, RawSMTP, wait_until
+from instance import (RawSMTP, can_connect, free_port,
+                      queue_file_paths, wait_until)
 
 ENV = {"TZ": "UTC"}
 WRITE_ERROR = "451 4.3.0 Error: queue file write error"
@@ -55,13 +56,11 @@ def queue_path(inst, queue_id):
 
 def incoming(inst):
     out = {}
-    for dirpath, _, files in os.walk(inst.queue / "incoming"):
-        for name in files:
-            path = os.path.join(dirpath, name)
-            try:
-                out[name] = stat.S_IMODE(os.stat(path).st_mode)
-            except FileNotFoundError:
-                pass
+    for path in queue_file_paths(inst.queue / "incoming"):
+        try:
+            out[os.path.basename(path)] = stat.S_IMODE(os.stat(path).st_mode)
+        except FileNotFoundError:
+            pass
     return out
 
 

@@ -26,7 +26,7 @@ import time
 import pytest
 
 from conftest import SBIN, run
-from instance import connect_unix
+from instance import connect_unix, queue_file_paths
 from postern_proto import record
 
 MASTER_CF = ("cleanup unix n - n - 0 cleanup\n"
@@ -85,10 +85,8 @@ def maildrop(inst):
 
 
 def incoming(inst):
-    found = []
-    for dirpath, _, files in os.walk(inst.queue / "incoming"):
-        found += files
-    return sorted(found)
+    return sorted(os.path.basename(p)
+                  for p in queue_file_paths(inst.queue / "incoming"))
 
 
 def picked_up(inst, sender):

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -453,6 +454,174 @@ test_abort(void **state)
 	queue_file_abort(&qf);
 	snprintf(path, sizeof(path), "%s/incoming", fx->dir);
 	assert_string_equal(list_dir(path), "");
+}
+
+/* ------------------------------------------------------------------ */
+/* Spare files                                                          */
+
+/* A small committed message in queue; its ID into id, its inode back. */
+static ino_t
+small_message(struct fixture *fx, const char *queue, const char *text,
+	      char *id)
+{
+	struct queue_file *qf;
+	struct err err;
+	char path[512];
+	struct stat st;
+
+	qf = queue_file_create(fx->ql, "incoming", 0600, &err);
+	assert_non_null(qf);
+	put(qf, REC_TYPE_TIME, "1795368480 627653");
+	put(qf, REC_TYPE_FROM, "a@example.com");
+	put(qf, REC_TYPE_RCPT, "b@example.com");
+	put(qf, REC_TYPE_MESG, "");
+	assert_int_equal(queue_file_put_line(qf, text, strlen(text), &err), 0);
+	strcpy(id, queue_file_id(qf));
+	assert_int_equal(queue_file_commit(&qf, &err), 0);
+	if (strcmp(queue, "incoming") != 0)
+		assert_int_equal(queue_file_move(fx->ql, "incoming", queue, id,
+						 &err),
+				 0);
+	snprintf(path, sizeof(path), "%s/%s/%s", fx->dir, queue, id);
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_ino;
+}
+
+static int
+count_spares(const char *dir)
+{
+	char path[512];
+	DIR *d;
+	struct dirent *de;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/incoming", dir);
+	assert_non_null(d = opendir(path));
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, QUEUE_FILE_SPARE_PREFIX,
+			    strlen(QUEUE_FILE_SPARE_PREFIX)) == 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* A retired file becomes a spare without the completion mark; the next
+ * incoming file reuses its inode and is cut to its own length. */
+static void
+test_spare_reuse(void **state)
+{
+	struct fixture *fx = *state;
+	char big[3000], id[QUEUE_ID_SIZE], id2[QUEUE_ID_SIZE], path[512];
+	struct collect c;
+	ino_t ino, ino2;
+	struct err err;
+	struct stat st;
+
+	memset(big, 'y', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	fx->ql->spare_slots = 1; /* no chance in the choice of slot */
+	ino = small_message(fx, "active", big, id);
+	assert_int_equal(queue_file_retire(fx->ql, "active", id, &err), 0);
+	snprintf(path, sizeof(path), "%s/active", fx->dir);
+	assert_string_equal(list_dir(path), "");
+	assert_int_equal(count_spares(fx->dir), 1);
+	ino2 = small_message(fx, "incoming", "short", id2);
+	assert_true(ino2 == ino);
+	assert_string_not_equal(id, id2);
+	assert_int_equal(count_spares(fx->dir), 0);
+	snprintf(path, sizeof(path), "%s/incoming/%s", fx->dir, id2);
+	assert_int_equal(file_mode(path), 0700);
+	assert_string_equal(walk_path(path, 0, &c, NULL),
+			    "OK:C0@0|T0@97:1795368480 627653|"
+			    "S0@116:a@example.com|R0@131:b@example.com|"
+			    "M1@146:|N1@148:5|X2@155:|E3@157:|");
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 159); /* nothing of the old content */
+	/* A file that is gone cannot be retired. */
+	assert_int_equal(queue_file_retire(fx->ql, "active", id, &err), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_non_null(strstr(err.text, "remove "));
+}
+
+/* Spares are kept up to a bound; the rest are removed. */
+static void
+test_spare_bound(void **state)
+{
+	struct fixture *fx = *state;
+	char id[QUEUE_ID_SIZE], path[512];
+	struct err err;
+
+	for (int i = 0; i < 10 * QUEUE_SPARE_SLOTS; i++) {
+		(void)small_message(fx, "active", "x", id);
+		assert_int_equal(queue_file_retire(fx->ql, "active", id, &err),
+				 0);
+	}
+	snprintf(path, sizeof(path), "%s/active", fx->dir);
+	assert_string_equal(list_dir(path), "");
+	assert_true(count_spares(fx->dir) <= QUEUE_SPARE_SLOTS);
+	assert_true(count_spares(fx->dir) > 0);
+	/* Without slots, files are removed. */
+	fx->ql->spare_slots = 0;
+	(void)small_message(fx, "active", "x", id);
+	assert_int_equal(queue_file_retire(fx->ql, "active", id, &err), 0);
+	snprintf(path, sizeof(path), "%s/active", fx->dir);
+	assert_string_equal(list_dir(path), "");
+}
+
+/* Whatever sits in a spare slot and is not a plain unmarked file of ours,
+ * or is locked by another writer, is never taken. */
+static void
+test_spare_refused(void **state)
+{
+	struct fixture *fx = *state;
+	char path[512], id[QUEUE_ID_SIZE];
+	ino_t inos[QUEUE_SPARE_SLOTS];
+	int locked_fd = -1;
+	ino_t ino;
+
+	for (int slot = 0; slot < QUEUE_SPARE_SLOTS; slot++) {
+		struct stat st;
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/incoming/%s%d", fx->dir,
+			 QUEUE_FILE_SPARE_PREFIX, slot);
+		switch (slot % 4) {
+		case 0: /* marked complete */
+			fd = open(path, O_RDWR | O_CREAT, 0700);
+			break;
+		case 1: /* a directory */
+			assert_int_equal(mkdir(path, 0700), 0);
+			fd = open(path, O_RDONLY);
+			break;
+		case 2: /* a symbolic link to a plain file */
+			fd = open("/dev/null", O_RDONLY);
+			assert_int_equal(symlink("/tmp", path), 0);
+			break;
+		default: /* locked by its writer */
+			fd = open(path, O_RDWR | O_CREAT, 0600);
+			break;
+		}
+		assert_true(fd >= 0);
+		assert_int_equal(fstat(fd, &st), 0);
+		inos[slot] = st.st_ino;
+		if (slot == 3)
+			locked_fd = fd; /* one kept open and locked */
+		else
+			close(fd);
+	}
+	assert_int_equal(flock(locked_fd, LOCK_EX), 0);
+	for (int slot = 7; slot < QUEUE_SPARE_SLOTS; slot += 4) {
+		snprintf(path, sizeof(path), "%s/incoming/%s%d", fx->dir,
+			 QUEUE_FILE_SPARE_PREFIX, slot);
+		assert_int_equal(chmod(path, 0700), 0); /* marked too */
+	}
+	for (int i = 0; i < 20; i++) {
+		ino = small_message(fx, "incoming", "x", id);
+		for (int slot = 0; slot < QUEUE_SPARE_SLOTS; slot++)
+			assert_true(ino != inos[slot]);
+	}
+	assert_int_equal(count_spares(fx->dir), QUEUE_SPARE_SLOTS);
+	close(locked_fd);
 }
 
 static void
@@ -1058,6 +1227,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_commit_empty_content,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abort, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spare_reuse, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_spare_bound, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_spare_refused, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_abandoned, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_put_errors, setup,

@@ -88,4 +88,7 @@ void server_client_done(struct server *server);
 /* Largest trigger request SKEL_TRIGGER reads in one go. */
 #define SERVER_TRIGGER_MAX 1024
 
+/* Trigger connections a trigger service takes per wake-up, at most. */
+#define SERVER_TRIGGER_BATCH 256
+
 #endif

@@ -9,6 +9,7 @@
  * passes its bytes to the service.
  */
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -109,24 +110,41 @@ read_fifo_trigger(struct event_loop *loop, int fd, void *ctx)
 
 /* A trigger client connected: read its request (bounded, with a
  * deadline), then act on it. */
+static bool
+has_waiting_client(int listen_fd)
+{
+	struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN) != 0;
+}
+
+/*
+ * Take every trigger that is waiting (up to a batch): a writer whose
+ * connection finds the backlog full must retry, so a busy service that
+ * took one per wake-up would make its writers wait.
+ */
 static void
 accept_trigger(struct event_loop *loop, int listen_fd, void *ctx)
 {
 	struct skel *skel = ctx;
 	uint8_t buf[SERVER_TRIGGER_MAX];
-	struct stream *client;
-	ssize_t n;
-	int fd;
 
 	(void)loop;
-	if ((fd = sock_accept(listen_fd, NULL)) < 0)
-		return;
-	client = stream_open(fd, 0);
-	stream_set_timeout(client, (int)skel->ipc_timeout_ms);
-	n = stream_read_some(client, buf, sizeof(buf));
-	stream_close(&client);
-	if (n > 0)
-		run_trigger(skel, buf, (size_t)n);
+	for (int i = 0; i < SERVER_TRIGGER_BATCH; i++) {
+		struct stream *client;
+		ssize_t n;
+		int fd;
+
+		if ((i > 0 && !has_waiting_client(listen_fd)) ||
+		    (fd = sock_accept(listen_fd, NULL)) < 0)
+			return;
+		client = stream_open(fd, 0);
+		stream_set_timeout(client, (int)skel->ipc_timeout_ms);
+		n = stream_read_some(client, buf, sizeof(buf));
+		stream_close(&client);
+		if (n > 0)
+			run_trigger(skel, buf, (size_t)n);
+	}
 }
 
 static event_fd_fn *

@@ -26,6 +26,7 @@
 #include "global/queue_id.h"
 #include "global/queue_scan.h"
 #include "qmgr/qmgr.h"
+#include "util/argv.h"
 #include "util/log.h"
 #include "util/mymalloc.h"
 
@@ -35,6 +36,11 @@
  * it after marking it complete.
  */
 #define QMGR_ACTIVE_RETRY_MS 1000
+#define QMGR_BUSY_RETRY_MS 5
+#define QMGR_BUSY_ROUNDS 100
+/* Incoming files moved per scan round; then events (triggers, agents'
+ * replies) are served before the scan goes on. */
+#define QMGR_SCAN_BUDGET 100
 
 static int
 conf_int(struct mail_conf *conf, const char *name)
@@ -101,6 +107,37 @@ retry_active_later(struct qmgr *q)
 			q->loop, QMGR_ACTIVE_RETRY_MS, retry_active, q);
 }
 
+/*
+ * Load the busy files again. A writer holds its lock only until the
+ * fsync of its commit is done, so this is soon over; files still locked
+ * after QMGR_BUSY_ROUNDS tries wait for the slower active/ rescan.
+ */
+static void
+retry_busy(struct event_loop *loop, void *ctx)
+{
+	struct qmgr *q = ctx;
+	struct argv *ids = q->busy_ids;
+
+	(void)loop;
+	q->busy_timer = 0;
+	q->busy_ids = argv_create();
+	for (size_t i = 0; i < ids->count; i++)
+		if (qmgr_message_load(q, ids->items[i]) > 0)
+			argv_add(q->busy_ids, ids->items[i]);
+	argv_destroy(&ids);
+	if (q->busy_ids->count == 0) {
+		q->busy_rounds = 0;
+	} else if (++q->busy_rounds >= QMGR_BUSY_ROUNDS) {
+		argv_clear(q->busy_ids);
+		q->busy_rounds = 0;
+		retry_active_later(q);
+	} else {
+		q->busy_timer = event_timer_add(q->loop, QMGR_BUSY_RETRY_MS,
+						retry_busy, q);
+	}
+	qmgr_sched_run(q);
+}
+
 /* Move one file into active/ and load it. */
 static int
 activate(struct qmgr *q, const char *from, const char *id)
@@ -112,8 +149,12 @@ activate(struct qmgr *q, const char *from, const char *id)
 			log_warning("%s: %s", id, err.text);
 		return 0;
 	}
-	if (qmgr_message_load(q, id) > 0)
-		retry_active_later(q);
+	if (qmgr_message_load(q, id) > 0) {
+		argv_add(q->busy_ids, id);
+		if (q->busy_timer == 0)
+			q->busy_timer = event_timer_add(
+				q->loop, QMGR_BUSY_RETRY_MS, retry_busy, q);
+	}
 	return 0;
 }
 
@@ -138,6 +179,10 @@ scan_incoming_file(const char *id, void *ctx)
 
 	if (is_full(q))
 		return 1;
+	if (q->scan_budget-- <= 0) {
+		q->want_incoming = true; /* the rest after a look at events */
+		return 1;
+	}
 	strbuf_init(&path, 4096);
 	ret = queue_file_fullpath(q->ql, MAIL_QUEUE_INCOMING, id, &path);
 	if (ret == 0 && lstat(strbuf_text(&path), &st) == 0 &&
@@ -213,6 +258,7 @@ run_scans(struct event_loop *loop, void *ctx)
 	}
 	if (q->want_incoming) {
 		q->want_incoming = false;
+		q->scan_budget = QMGR_SCAN_BUDGET;
 		scan_queue(q, MAIL_QUEUE_INCOMING, scan_incoming_file, q);
 	}
 	if (q->want_deferred || q->want_all_deferred) {
@@ -223,6 +269,8 @@ run_scans(struct event_loop *loop, void *ctx)
 		scan_queue(q, MAIL_QUEUE_DEFERRED, scan_deferred_file, &scan);
 	}
 	qmgr_sched_run(q);
+	if (q->want_incoming)
+		qmgr_request_scan(q);
 }
 
 void
@@ -298,6 +346,7 @@ qmgr_post_init(struct server *server)
 		log_fatal("%s", err.text);
 	q->transports = htable_create(16);
 	q->message_ids = htable_create(1024);
+	q->busy_ids = argv_create();
 	qmgr_read_params(q, server->conf);
 	q->bounce_path = xstrdup("private/bounce");
 	/* A predecessor's active/ first, then new and due mail. */

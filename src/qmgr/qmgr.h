@@ -114,6 +114,12 @@ struct qmgr {
 	bool is_clogged; /* a scan stopped at qmgr_message_active_limit */
 	uint64_t scan_timer;
 	uint64_t active_retry_timer;
+	/* Files just moved to active/ whose writer still held the lock (it
+	 * was fsyncing a file already marked complete): tried again soon. */
+	struct argv *busy_ids;
+	uint64_t busy_timer;
+	int busy_rounds;
+	int scan_budget; /* incoming files this scan round may still move */
 	/* Parameters. */
 	int active_limit;
 	int initial_concurrency;

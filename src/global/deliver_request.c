@@ -450,13 +450,23 @@ deliver_request_reply(struct stream *client, struct deliver_request *req,
 		      struct err *err)
 {
 	struct strbuf msg;
+	bool is_all_done = true;
 	int ret;
 
-	for (size_t i = 0; i < req->rcpt_count; i++)
+	for (size_t i = 0; i < req->rcpt_count; i++) {
 		if (req->results[i] == 0)
 			req->results[i] = DELIVER_RESULT_DEFERRED;
-	/* One fsync makes every done mark of this request durable. */
-	if (fsync(req->queue_fd) < 0)
+		if (req->results[i] == DELIVER_RESULT_DEFERRED)
+			is_all_done = false;
+	}
+	/*
+	 * A file that stays in the queue gets its done marks made durable
+	 * with one fsync, so a crash later does not deliver them again. When
+	 * every recipient is finished, qmgr removes the file next: as with
+	 * Postfix's unsynced done marks, only a crash in between could
+	 * repeat a delivery, and no mail is ever lost by it.
+	 */
+	if (!is_all_done && fsync(req->queue_fd) < 0)
 		log_warning("%s: fsync queue file: %s", req->queue_id,
 			    strerror(errno));
 	strbuf_init(&msg, ATTR_IO_MESSAGE_MAX + req->rcpt_count);

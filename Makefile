@@ -42,7 +42,7 @@ PROGRAMS  := $(foreach p,$(PROG_DIRS),$(call prog_path,$(p)))
 UNIT_BINS := $(patsubst %.c,$(BUILD)/%,$(UNIT_SRC))
 
 .SECONDARY:
-.PHONY: all deps check unit unit-asan system system-asan fuzz run clean
+.PHONY: all deps check unit unit-asan system system-asan fuzz run bench clean
 .DEFAULT_GOAL := all
 
 all: deps $(PROGRAMS) $(UNIT_BINS) links
@@ -108,6 +108,10 @@ fuzz:
 
 run: all
 	@BUILD=$(BUILD) scripts/run.sh
+
+# Postern against Debian's Postfix, side by side (bench/README.md).
+bench: all
+	@bench/bench.py --build $(BUILD) $(BENCH_FLAGS)
 
 clean:
 	rm -rf build

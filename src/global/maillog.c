@@ -76,4 +76,6 @@ maillog_setup(struct mail_conf *conf, const char *program, bool want_stderr)
 			  mail_conf_path(conf), file);
 	if (log_to_file(file, &err) < 0)
 		log_fatal("%s", err.text);
+	/* As Postfix's postlogd: the file names the host by myhostname. */
+	log_set_host(mail_conf_str(conf, "myhostname"));
 }

@@ -49,11 +49,20 @@ static const int level_priority[] = {
 void
 log_init(const char *tag)
 {
-	char *dot;
+	char host[sizeof(log_state.host)] = "";
 
 	snprintf(log_state.tag, sizeof(log_state.tag), "%s", tag);
-	if (gethostname(log_state.host, sizeof(log_state.host) - 1) < 0)
-		snprintf(log_state.host, sizeof(log_state.host), "localhost");
+	if (gethostname(host, sizeof(host) - 1) < 0)
+		snprintf(host, sizeof(host), "localhost");
+	log_set_host(host);
+}
+
+void
+log_set_host(const char *name)
+{
+	char *dot;
+
+	snprintf(log_state.host, sizeof(log_state.host), "%s", name);
 	/* syslog shows the short host name; do the same in files. */
 	if ((dot = strchr(log_state.host, '.')) != NULL)
 		*dot = 0;

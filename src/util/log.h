@@ -33,6 +33,10 @@ enum log_level {
  */
 void log_init(const char *tag);
 
+/* Name the host in file lines by the first label of name, instead of
+ * the system's host name. */
+void log_set_host(const char *name);
+
 /* The tag given to log_init (or "postern" before it). */
 const char *log_tag(void);
 

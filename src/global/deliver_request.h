@@ -52,7 +52,10 @@
 /* Request flags (DELIVER_ATTR_FLAGS). */
 #define DELIVER_FLAG_VERIFY (1 << 0) /* sendmail -bv: report, don't deliver */
 #define DELIVER_FLAG_RECORD (1 << 1) /* sendmail -v: trace every outcome */
-#define DELIVER_FLAG_MASK ((1 << 2) - 1)
+/* The destination has more mail waiting: keep the connection open for
+ * it (smtp_connection_cache_on_demand; see global/scache_clnt.h). */
+#define DELIVER_FLAG_CONN_STORE (1 << 2)
+#define DELIVER_FLAG_MASK ((1 << 3) - 1)
 
 /* Per-recipient results in the reply. */
 #define DELIVER_RESULT_SENT 'S'
@@ -88,7 +91,7 @@ struct deliver_request {
 	off_t data_offset;    /* first content record */
 	long long data_size;  /* content length (for SIZE=) */
 	char *nexthop;	      /* from the transport's nexthop or the domain */
-	char *encoding;	      /* "7bit", "8bitmime" or "" */
+	char *encoding;	      /* "7bit", "8bit" (Postfix's) or "" */
 	int smtputf8;
 	char *sender; /* "" for the null sender */
 	char *dsn_envid;

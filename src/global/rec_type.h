@@ -98,6 +98,10 @@ enum rec_type {
 #define REC_ATTR_SASL_METHOD "sasl_method"
 #define REC_ATTR_SASL_USERNAME "sasl_username"
 #define REC_ATTR_SASL_SENDER "sasl_sender"
+/* The body type: BODY=8BITMIME gives "8bit", BODY=7BIT "7bit". */
+#define REC_ATTR_ENCODING "encoding"
+#define REC_ATTR_ENC_8BIT "8bit"
+#define REC_ATTR_ENC_7BIT "7bit"
 /* Extracted segment: header/body checks FILTER and REDIRECT (Postfix has
  * record types of its own for these; the last one of each counts). */
 #define REC_ATTR_CONTENT_FILTER "content_filter"

@@ -1,7 +1,8 @@
 /*
  * smtp_agent.c - the smtp/lmtp delivery agent's service (see
  * smtp_agent.h): hosts in order, one session each, outcomes reported
- * through deliver_request.h.
+ * through deliver_request.h, connections reused through the connection
+ * cache (smtp_cache.h).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,7 +20,9 @@
 #include "global/mail_params.h"
 #include "global/mail_server.h"
 #include "global/resolve.h"
+#include "global/scache_clnt.h"
 #include "global/smtp_agent.h"
+#include "global/smtp_cache.h"
 #include "global/smtp_dest.h"
 #include "global/smtp_session.h"
 #include "util/argv.h"
@@ -27,9 +30,6 @@
 #include "util/mymalloc.h"
 #include "util/sockets.h"
 #include "util/tokens.h"
-
-/* Connections kept open at most; the least recently used goes first. */
-#define KEPT_MAX 8
 
 struct smtp_agent {
 	bool is_lmtp;
@@ -45,25 +45,14 @@ struct smtp_agent {
 	char *myhostname;
 	struct smtp_resolver res;
 	struct resolve *self; /* inet_interfaces and proxy_interfaces */
-	/* Connection reuse (smtp_connection_*). */
-	bool cache_on_demand;
-	struct argv *cache_destinations;
-	double cache_time_limit;
-	double reuse_time_limit;
-	unsigned reuse_count_limit;
-	struct kept_session *kept[KEPT_MAX];
+	struct smtp_cache *cache; /* connection reuse (smtp_connection_*) */
 };
 
-/* A connection kept open after a delivery that ended well. */
-struct kept_session {
+/* The connection a transaction runs over, and what the cache keeps of
+ * it (e.uses: transactions so far, over all agent processes). */
+struct conn {
 	struct smtp_session *s;
-	char *nexthop;  /* the request's nexthop; NULL: a fallback relay */
-	char *addr_key; /* "addr:port", or the UNIX path */
-	char *relay;    /* "host[addr]:port" */
-	char *mta;      /* "dns; host" */
-	double created; /* CLOCK_MONOTONIC seconds */
-	double last_used;
-	unsigned uses; /* deliveries so far */
+	struct smtp_cache_endp e;
 };
 
 /* One request on its way. */
@@ -78,6 +67,7 @@ struct attempt {
 	bool has_session;
 	bool is_done; /* stop trying hosts */
 	bool is_fallback; /* trying smtp_fallback_relay */
+	bool want_lookup; /* look in the connection cache */
 	struct timespec start;
 	double conn_setup;
 	unsigned conn_use; /* deliveries over the current connection */
@@ -180,25 +170,44 @@ agent_resolver(struct smtp_agent *a, struct mail_conf *conf)
 	a->res.self_ctx = a->self;
 }
 
+/* The connection cache: private/$connection_cache_service_name. */
 static void
-agent_reuse(struct smtp_agent *a, struct mail_conf *conf)
+agent_cache(struct smtp_agent *a, struct mail_conf *conf, const char *service)
 {
 	char pbuf[80];
-
-	a->cache_on_demand =
-		mail_conf_bool(conf, P("connection_cache_on_demand"));
-	a->cache_destinations =
+	struct argv *dests =
 		mail_conf_list(conf, P("connection_cache_destinations"));
-	a->cache_time_limit =
-		(double)mail_conf_time(conf, P("connection_cache_time_limit"));
-	a->reuse_time_limit =
-		(double)mail_conf_time(conf, P("connection_reuse_time_limit"));
-	a->reuse_count_limit = (unsigned)mail_conf_int(
-		conf, P("connection_reuse_count_limit"));
+	long long ttl = mail_conf_time(conf, P("connection_cache_time_limit"));
+	struct smtp_cache_conf cc = {
+		.service = service,
+		.helo_name = a->helo_name,
+		.cache_on_demand =
+			mail_conf_bool(conf, P("connection_cache_on_demand")),
+		.cache_destinations = dests,
+		.cache_time_limit = ttl > SCACHE_TTL_MAX ? SCACHE_TTL_MAX
+							 : (int)ttl,
+		.reuse_time_limit_ms =
+			mail_conf_time(conf,
+				       P("connection_reuse_time_limit")) *
+			1000,
+		.reuse_count_limit = (unsigned)mail_conf_int(
+			conf, P("connection_reuse_count_limit")),
+	};
+	char *path = xasprintf(
+		"private/%s",
+		mail_conf_str(conf, "connection_cache_service_name"));
+
+	a->cache = smtp_cache_create(
+		&cc, scache_clnt_create(
+			     path,
+			     time_ms(conf, "connection_cache_protocol_timeout"),
+			     SCACHE_CLNT_RETRY_MS));
+	free(path);
+	argv_destroy(&dests);
 }
 
 struct smtp_agent *
-smtp_agent_create(struct mail_conf *conf, bool is_lmtp)
+smtp_agent_create(struct mail_conf *conf, bool is_lmtp, const char *service)
 {
 	struct smtp_agent *a = xmalloc(sizeof(*a));
 	char pbuf[80];
@@ -215,6 +224,9 @@ smtp_agent_create(struct mail_conf *conf, bool is_lmtp)
 		(size_t)mail_conf_int(conf, P("line_length_limit"));
 	a->sconf.reply_line_limit =
 		(size_t)mail_conf_int(conf, "line_length_limit");
+	a->sconf.want_mime_downgrade =
+		!mail_conf_bool(conf, "disable_mime_output_conversion");
+	mime_downgrade_limits_read(conf, &a->sconf.mime_limits);
 	agent_timeouts(a, conf);
 	a->mx_address_limit = (size_t)mail_conf_int(conf, P("mx_address_limit"));
 	a->mx_session_limit = (size_t)mail_conf_int(conf, P("mx_session_limit"));
@@ -225,109 +237,26 @@ smtp_agent_create(struct mail_conf *conf, bool is_lmtp)
 	a->bind4 = xstrdup(mail_conf_str(conf, P("bind_address")));
 	a->bind6 = xstrdup(mail_conf_str(conf, P("bind_address6")));
 	agent_resolver(a, conf);
-	agent_reuse(a, conf);
+	agent_cache(a, conf, service);
 	return a;
 }
 
 /* ------------------------------------------------------------------ */
-/* Kept connections.                                                    */
-
-static double
-monotonic_now(void)
-{
-	struct timespec now;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-}
+/* Connections.                                                         */
 
 /* QUIT (when still in step), close and free; NULL-safe. */
 static void
-kept_close(struct kept_session **kp)
+conn_close(struct conn **kp)
 {
-	struct kept_session *k = *kp;
+	struct conn *k = *kp;
 
 	if (k == NULL)
 		return;
 	*kp = NULL;
 	smtp_session_quit(k->s);
 	smtp_session_destroy(&k->s);
-	free(k->nexthop);
-	free(k->addr_key);
-	free(k->relay);
-	free(k->mta);
+	smtp_cache_endp_clear(&k->e);
 	free(k);
-}
-
-static bool
-kept_is_stale(const struct smtp_agent *a, const struct kept_session *k,
-	      double now)
-{
-	return now - k->last_used > a->cache_time_limit ||
-	       now - k->created >= a->reuse_time_limit;
-}
-
-/*
- * Take the kept connection for nexthop (or, with nexthop NULL, the one to
- * addr_key) out of the cache; NULL when there is none. Connections idle
- * longer than smtp_connection_cache_time_limit, or older than
- * smtp_connection_reuse_time_limit, are closed on the way.
- */
-static struct kept_session *
-kept_take(struct smtp_agent *a, const char *nexthop, const char *addr_key)
-{
-	double now = monotonic_now();
-	struct kept_session *found = NULL;
-
-	for (size_t i = 0; i < KEPT_MAX; i++) {
-		struct kept_session *k = a->kept[i];
-
-		if (k == NULL)
-			continue;
-		if (kept_is_stale(a, k, now)) {
-			kept_close(&a->kept[i]);
-			continue;
-		}
-		if (found != NULL)
-			continue;
-		if (nexthop != NULL ? k->nexthop != NULL &&
-					      strcmp(k->nexthop, nexthop) == 0
-				    : strcmp(k->addr_key, addr_key) == 0) {
-			found = k;
-			a->kept[i] = NULL;
-		}
-	}
-	return found;
-}
-
-/* Keep k, closing the least recently used connection when full. */
-static void
-kept_put(struct smtp_agent *a, struct kept_session *k)
-{
-	size_t slot = 0;
-
-	for (size_t i = 0; i < KEPT_MAX; i++) {
-		if (a->kept[i] == NULL) {
-			slot = i;
-			break;
-		}
-		if (a->kept[i]->last_used < a->kept[slot]->last_used)
-			slot = i;
-	}
-	kept_close(&a->kept[slot]);
-	a->kept[slot] = k;
-}
-
-/* smtp_connection_cache_on_demand, or a listed destination. */
-static bool
-want_cache(const struct smtp_agent *a, const char *nexthop)
-{
-	if (a->cache_on_demand)
-		return true;
-	for (size_t i = 0; i < a->cache_destinations->count; i++)
-		if (strcasecmp(a->cache_destinations->items[i], nexthop) == 0)
-			return true;
-	return false;
 }
 
 void
@@ -338,9 +267,7 @@ smtp_agent_destroy(struct smtp_agent **ap)
 	if (a == NULL)
 		return;
 	*ap = NULL;
-	for (size_t i = 0; i < KEPT_MAX; i++)
-		kept_close(&a->kept[i]);
-	argv_destroy(&a->cache_destinations);
+	smtp_cache_destroy(&a->cache);
 	dns_resolver_destroy(&a->res.dns);
 	resolve_destroy(&a->self);
 	free(a->helo_name);
@@ -503,19 +430,17 @@ all_settled(const struct attempt *t)
 /* ------------------------------------------------------------------ */
 /* Sessions.                                                            */
 
+/* relay=host[addr]:port (host[path] for UNIX) and the DSN MTA name. */
 static void
-set_relay(struct attempt *t, const struct smtp_host *h)
+set_relay(struct attempt *t, const char *host, const char *addr,
+	  unsigned port, bool is_unix)
 {
-	if (h->is_unix)
-		snprintf(t->relay, sizeof(t->relay), "%s[%s]", h->name,
-			 h->addr_text);
-	else if (h->addr.storage.ss_family == AF_INET6)
-		snprintf(t->relay, sizeof(t->relay), "%s[%s]:%u", h->name,
-			 h->addr_text, h->port);
+	if (is_unix)
+		snprintf(t->relay, sizeof(t->relay), "%s[%s]", host, addr);
 	else
-		snprintf(t->relay, sizeof(t->relay), "%s[%s]:%u", h->name,
-			 h->addr_text, h->port);
-	snprintf(t->mta, sizeof(t->mta), "dns; %s", h->name);
+		snprintf(t->relay, sizeof(t->relay), "%s[%s]:%u", host, addr,
+			 port);
+	snprintf(t->mta, sizeof(t->mta), "dns; %s", host);
 }
 
 static int
@@ -537,48 +462,39 @@ start_failed(struct attempt *t, struct smtp_outcome *o)
 	smtp_outcome_move(&t->site, o);
 }
 
-static void
-host_key(const struct smtp_host *h, char *buf, size_t size)
-{
-	if (h->is_unix)
-		snprintf(buf, size, "%s", h->addr_text);
-	else
-		snprintf(buf, size, "%s:%u", h->addr_text, h->port);
-}
-
 /*
- * After a transaction that ended in step: keep the connection for the
- * next request (k describes it) when caching is wanted and the reuse
- * limits allow, else QUIT. Takes k.
+ * After a transaction that ended in step: hand the connection to the
+ * cache when this request wants it kept and the reuse limits allow, else
+ * QUIT. Takes k.
  */
 static void
-session_done(struct attempt *t, struct kept_session *k)
+session_done(struct attempt *t, struct conn *k)
 {
-	const struct smtp_agent *a = t->a;
-	double now = monotonic_now();
+	struct smtp_agent *a = t->a;
+	int fd;
 
-	k->last_used = now;
 	if (!smtp_session_is_usable(k->s) ||
-	    !want_cache(a, t->req->nexthop) ||
-	    (a->reuse_count_limit > 0 && k->uses > a->reuse_count_limit) ||
-	    now - k->created >= a->reuse_time_limit) {
-		kept_close(&k);
+	    !smtp_cache_want_store(a->cache, t->req->nexthop, t->req->flags) ||
+	    !smtp_cache_is_reusable(a->cache, &k->e, smtp_cache_now_ms()) ||
+	    (fd = smtp_session_detach(&k->s, &k->e.state)) < 0) {
+		conn_close(&k);
 		return;
 	}
 	/* A fallback relay is found again by address, not for the nexthop. */
-	free(k->nexthop);
-	k->nexthop = t->is_fallback ? NULL : xstrdup(t->req->nexthop);
-	kept_put(t->a, k);
+	(void)smtp_cache_save(a->cache, t->is_fallback ? NULL : t->req->nexthop,
+			      &k->e, fd);
+	smtp_cache_endp_clear(&k->e);
+	free(k);
 }
 
 /*
  * One transaction over k's connection; then report what it settled and
  * keep or close the connection. Returns false, with the recipients as
- * they were and the connection closed, when a kept connection (is_reused)
- * failed at RSET or MAIL: the caller connects afresh.
+ * they were and the connection closed, when a cached connection
+ * (is_reused) failed at RSET or MAIL: the caller connects afresh.
  */
 static bool
-session_run(struct attempt *t, struct kept_session *k, bool is_reused)
+session_run(struct attempt *t, struct conn *k, bool is_reused)
 {
 	enum smtp_rcpt_state *before =
 		xcalloc(t->txn.rcpt_count, sizeof(*before));
@@ -608,40 +524,31 @@ session_run(struct attempt *t, struct kept_session *k, bool is_reused)
 			t->txn.rcpts[i].state = before[i];
 		}
 		free(before);
-		kept_close(&k);
+		conn_close(&k);
 		return false;
 	}
 	free(before);
 	t->sessions++;
 	t->has_session = true;
-	k->uses++;
-	t->conn_use = k->uses;
+	k->e.uses++;
+	t->conn_use = k->e.uses;
 	report_session(t);
 	session_done(t, k);
 	return true;
 }
 
-static struct kept_session *
-kept_create(struct attempt *t, struct smtp_session *s, const char *key)
-{
-	struct kept_session *k = xmalloc(sizeof(*k));
-
-	k->s = s;
-	k->nexthop = NULL; /* set when kept */
-	k->addr_key = xstrdup(key);
-	k->relay = xstrdup(t->relay);
-	k->mta = xstrdup(t->mta);
-	k->created = monotonic_now();
-	k->last_used = k->created;
-	return k;
-}
-
-/* A kept connection, with its relay for the log; see session_run. */
+/* A connection from the cache (fd, described by e, which it takes):
+ * see session_run. */
 static bool
-try_kept(struct attempt *t, struct kept_session *k)
+try_cached(struct attempt *t, int fd, struct smtp_cache_endp *e)
 {
-	snprintf(t->relay, sizeof(t->relay), "%s", k->relay);
-	snprintf(t->mta, sizeof(t->mta), "%s", k->mta);
+	struct conn *k = xcalloc(1, sizeof(*k));
+
+	k->e = *e;
+	memset(e, 0, sizeof(*e));
+	k->s = smtp_session_resume(fd, k->e.host, k->e.addr, &t->a->sconf,
+				   &k->e.state);
+	set_relay(t, k->e.host, k->e.addr, k->e.port, k->e.is_unix);
 	t->conn_setup = seconds_since(&t->start);
 	if (session_run(t, k, true))
 		return true;
@@ -649,32 +556,50 @@ try_kept(struct attempt *t, struct kept_session *k)
 	return false;
 }
 
+/* A fresh connection's description, for the log and the cache. */
+static struct conn *
+conn_create(struct smtp_session *s, const struct smtp_host *h)
+{
+	struct conn *k = xcalloc(1, sizeof(*k));
+
+	k->s = s;
+	k->e.host = xstrdup(h->name);
+	k->e.addr = xstrdup(h->addr_text);
+	k->e.port = h->is_unix ? 0 : h->port;
+	k->e.is_unix = h->is_unix;
+	k->e.created_ms = smtp_cache_now_ms();
+	return k;
+}
+
 static void
 try_host(struct attempt *t, const struct smtp_host *h)
 {
 	struct smtp_outcome o = { 0 };
-	struct kept_session *k;
+	struct smtp_cache_endp e;
 	struct smtp_session *s;
-	char key[SOCK_ADDR_TEXT_MAX + 20];
+	struct conn *k;
 	int fd;
 
-	host_key(h, key, sizeof(key));
-	if ((k = kept_take(t->a, NULL, key)) != NULL && try_kept(t, k))
+	if (t->want_lookup &&
+	    (fd = smtp_cache_find_endp(t->a->cache, h->addr_text, h->port,
+				       h->is_unix, &e)) >= 0 &&
+	    try_cached(t, fd, &e))
 		return;
-	set_relay(t, h);
+	set_relay(t, h->name, h->addr_text, h->port, h->is_unix);
 	if ((fd = host_connect(t->a, h, &o)) < 0) {
 		log_info("%s", o.reason); /* as Postfix: no queue ID */
 		smtp_outcome_move(&t->site, &o);
 		return;
 	}
 	s = smtp_session_create(fd, h->name, h->addr_text, &t->a->sconf);
+	k = conn_create(s, h);
 	if (smtp_session_start(s, &o) < 0) {
 		start_failed(t, &o);
-		smtp_session_destroy(&s);
+		conn_close(&k);
 		return;
 	}
 	t->conn_setup = seconds_since(&t->start);
-	(void)session_run(t, kept_create(t, s, key), false);
+	(void)session_run(t, k, false);
 }
 
 /* Try the hosts of one destination list ("a, b c"). */
@@ -723,7 +648,10 @@ txn_fill(struct attempt *t)
 
 	t->txn.sender = req->sender;
 	t->txn.size = req->data_size;
-	t->txn.is_8bit = strcmp(req->encoding, "8bitmime") == 0;
+	/* "8bit" as Postfix queue files say; "8bitmime" accepted too. */
+	t->txn.is_8bit = strcmp(req->encoding, "8bit") == 0 ||
+			 strcmp(req->encoding, "8bitmime") == 0;
+	t->txn.is_7bit = strcmp(req->encoding, "7bit") == 0;
 	t->txn.is_smtputf8 = req->smtputf8 != 0;
 	t->txn.is_verify = (req->flags & DELIVER_FLAG_VERIFY) != 0;
 	t->txn.dsn_envid = req->dsn_envid;
@@ -758,12 +686,14 @@ static int
 agent_deliver(struct attempt *t)
 {
 	struct smtp_host_list list = { 0 };
-	struct kept_session *k;
-	int kind;
+	struct smtp_cache_endp e;
+	int kind, fd;
 
 	snprintf(t->relay, sizeof(t->relay), "none");
-	if ((k = kept_take(t->a, t->req->nexthop, NULL)) != NULL)
-		(void)try_kept(t, k);
+	t->want_lookup = smtp_cache_want_lookup(t->a->cache, t->req->nexthop);
+	if (t->want_lookup &&
+	    (fd = smtp_cache_find_dest(t->a->cache, t->req->nexthop, &e)) >= 0)
+		(void)try_cached(t, fd, &e);
 	if (!all_settled(t))
 		try_destinations(t, t->req->nexthop, false, &list);
 	if (!t->is_done && !all_settled(t))
@@ -829,7 +759,8 @@ agent_init(struct server *server, bool is_lmtp)
 
 	if ((m->ql = queue_layout_for_daemon(server->conf, &err)) == NULL)
 		log_fatal("%s", err.text);
-	m->agent = smtp_agent_create(server->conf, is_lmtp);
+	m->agent = smtp_agent_create(server->conf, is_lmtp,
+				     server->service_name);
 	server->ctx = m;
 }
 

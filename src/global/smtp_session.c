@@ -230,8 +230,10 @@ smtp_session_destroy(struct smtp_session **sp)
 	if (s == NULL)
 		return;
 	*sp = NULL;
-	stream_set_timeout(s->stream, 0);
-	(void)stream_close(&s->stream);
+	if (s->stream != NULL) { /* NULL after smtp_session_detach */
+		stream_set_timeout(s->stream, 0);
+		(void)stream_close(&s->stream);
+	}
 	smtp_reply_deinit(&s->reply);
 	strbuf_deinit(&s->line);
 	strbuf_deinit(&s->oneline);
@@ -399,4 +401,35 @@ bool
 smtp_session_is_usable(const struct smtp_session *s)
 {
 	return !s->is_broken;
+}
+
+int
+smtp_session_detach(struct smtp_session **sp,
+		    struct smtp_session_state *state_out)
+{
+	struct smtp_session *s = *sp;
+	int fd;
+
+	if (s->is_broken || stream_read_pending(s->stream) > 0 ||
+	    stream_write_pending(s->stream) > 0)
+		return -1;
+	state_out->features = s->features;
+	state_out->size_limit = s->size_limit;
+	state_out->is_helo = s->is_helo;
+	fd = stream_detach(&s->stream);
+	smtp_session_destroy(sp);
+	return fd;
+}
+
+struct smtp_session *
+smtp_session_resume(int fd, const char *host, const char *addr,
+		    const struct smtp_session_conf *conf,
+		    const struct smtp_session_state *state)
+{
+	struct smtp_session *s = smtp_session_create(fd, host, addr, conf);
+
+	s->features = state->features;
+	s->size_limit = state->size_limit;
+	s->is_helo = state->is_helo;
+	return s;
 }

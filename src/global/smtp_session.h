@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "global/mime_downgrade.h"
 #include "util/err.h"
 
 /* Protocol stages, each with its own timeout. */
@@ -55,6 +56,9 @@ struct smtp_session_conf {
 	size_t line_length_limit; /* smtp_line_length_limit; 0: none */
 	size_t reply_line_limit;  /* longest reply line kept (line_length_limit) */
 	int timeout_ms[SMTP_STAGE_COUNT]; /* STREAM_NO_TIMEOUT: none */
+	/* 8-bit MIME made 7-bit for a server without 8BITMIME. */
+	bool want_mime_downgrade; /* !disable_mime_output_conversion */
+	struct mime_downgrade_limits mime_limits;
 };
 
 /*
@@ -108,7 +112,8 @@ typedef int smtp_content_fn(void *source, smtp_piece_fn *out, void *out_ctx,
 struct smtp_txn {
 	const char *sender; /* "" for the null sender */
 	long long size;	    /* for SIZE=; 0: unknown */
-	bool is_8bit;	    /* encoding 8bitmime: BODY=8BITMIME */
+	bool is_8bit;	    /* encoding 8bit: BODY=8BITMIME */
+	bool is_7bit;	    /* encoding 7bit: BODY=7BIT, never converted */
 	bool is_smtputf8;   /* asks for SMTPUTF8 (sent when offered) */
 	bool is_smtputf8_required; /* UTF-8 addresses: bounce without it */
 	bool is_verify;	    /* sendmail -bv: RCPT replies decide, no DATA */
@@ -157,7 +162,11 @@ long long smtp_session_size_limit(const struct smtp_session *s);
  * Run one transaction for the recipients whose state is SMTP_RCPT_TODO,
  * and set each one's state and outcome. A message larger than the
  * server's SIZE limit bounces (5.3.4) and one that needs SMTPUTF8 bounces
- * when it is not offered (5.6.7), without a transaction. A failure of the
+ * when it is not offered (5.6.7), without a transaction. Without 8BITMIME
+ * from the server, content not known to be 7bit goes through
+ * mime_downgrade.h (when conf->want_mime_downgrade); a MIME structure
+ * nested too deep for it bounces every recipient (5.6.0, "MIME nesting
+ * exceeds safety limit") and the message is not finished. A failure of the
  * whole transaction (MAIL or DATA refused, a lost connection...) gives
  * every recipient without a final outcome the same one. Returns 0 when
  * the connection is still in step (it may carry QUIT), -1 when it is
@@ -180,5 +189,36 @@ int smtp_session_rset(struct smtp_session *s, struct smtp_outcome *out);
 
 /* False once the session is out of step: it may only be closed. */
 bool smtp_session_is_usable(const struct smtp_session *s);
+
+/*
+ * What a connection handed to another session (in this process or, via
+ * the connection cache, another one) carries besides its descriptor: the
+ * outcome of the greeting and EHLO.
+ */
+struct smtp_session_state {
+	unsigned features;    /* SMTP_FEATURE_* */
+	long long size_limit; /* 0: none announced */
+	bool is_helo;	      /* HELO was used */
+};
+
+/*
+ * Take the connection out of *sp for a later smtp_session_resume: returns
+ * its descriptor with *state_out filled, frees the rest, and sets *sp to
+ * NULL. Returns -1 and leaves *sp alone (QUIT it, or destroy it) when the
+ * connection is not fit for reuse: out of step, or the server sent bytes
+ * that no command asked for.
+ */
+int smtp_session_detach(struct smtp_session **sp,
+			struct smtp_session_state *state_out);
+
+/*
+ * A session over fd, a connection that passed its greeting and EHLO in
+ * an earlier session (state as smtp_session_detach gave it); host and
+ * addr as for smtp_session_create. Never fails.
+ */
+struct smtp_session *smtp_session_resume(int fd, const char *host,
+					 const char *addr,
+					 const struct smtp_session_conf *conf,
+					 const struct smtp_session_state *state);
 
 #endif

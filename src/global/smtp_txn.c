@@ -1,8 +1,9 @@
 /*
  * smtp_txn.c - one SMTP/LMTP mail transaction (see smtp_session.h):
  * MAIL, RCPT and DATA (pipelined when the server offers it), the content
- * with dot-stuffing and CRLF line ends, the final dot and its reply or,
- * for LMTP, one reply per accepted recipient.
+ * with dot-stuffing and CRLF line ends (converted to 7-bit MIME first
+ * for a server without 8BITMIME, see mime_downgrade.h), the final dot and
+ * its reply or, for LMTP, one reply per accepted recipient.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "global/mail_addr.h"
+#include "global/mime_downgrade.h"
 #include "global/rec_type.h"
 #include "global/smtp_session_priv.h"
 #include "global/xtext.h"
@@ -76,6 +78,8 @@ mail_command(const struct smtp_session *s, const struct smtp_txn *txn)
 		(void)strbuf_printf(&sb, " SIZE=%lld", txn->size);
 	if ((s->features & SMTP_FEATURE_8BITMIME) && txn->is_8bit)
 		(void)strbuf_append_str(&sb, " BODY=8BITMIME");
+	else if ((s->features & SMTP_FEATURE_8BITMIME) && txn->is_7bit)
+		(void)strbuf_append_str(&sb, " BODY=7BIT");
 	if ((s->features & SMTP_FEATURE_SMTPUTF8) && txn->is_smtputf8)
 		(void)strbuf_append_str(&sb, " SMTPUTF8");
 	if (s->features & SMTP_FEATURE_DSN) {
@@ -318,16 +322,81 @@ body_piece(const char *data, size_t len, bool is_line_end, void *ctx,
 	return 0;
 }
 
+/* Content pieces through the 8-bit to 7-bit converter. */
+static int
+downgrade_piece(const char *data, size_t len, bool is_line_end, void *ctx,
+		struct err *err)
+{
+	return mime_downgrade_feed(ctx, data, len, is_line_end, err);
+}
+
+/* As Postfix: the server lacks 8BITMIME, the message is not 7bit. */
+static bool
+want_downgrade(const struct smtp_session *s, const struct smtp_txn *txn)
+{
+	return s->conf->want_mime_downgrade &&
+	       !(s->features & SMTP_FEATURE_8BITMIME) && !txn->is_7bit;
+}
+
+/* The content, as it is or converted: 0, or < 0 with *is_mime_error_out
+ * true when the converter refused the MIME structure (not a write or a
+ * queue file failure). */
+static int
+body_content(struct txn_state *t, struct body_writer *w,
+	     bool *is_mime_error_out, struct err *err)
+{
+	struct smtp_txn *txn = t->txn;
+	struct mime_downgrade *md;
+	int ret;
+
+	*is_mime_error_out = false;
+	if (!want_downgrade(t->s, txn))
+		return txn->content(txn->content_source, body_piece, w, err);
+	md = mime_downgrade_create(&t->s->conf->mime_limits, body_piece, w);
+	ret = txn->content(txn->content_source, downgrade_piece, md, err);
+	if (ret == 0)
+		ret = mime_downgrade_finish(md, err);
+	*is_mime_error_out = ret < 0 && mime_downgrade_is_mime_error(md);
+	mime_downgrade_destroy(&md);
+	return ret;
+}
+
+/* The converter refused the content: every recipient still waiting
+ * bounces, without a server reply (as txn_precheck's refusals). */
+static void
+txn_mime_bounce(struct txn_state *t, const char *text)
+{
+	struct smtp_txn *txn = t->txn;
+
+	for (size_t i = 0; i < txn->rcpt_count; i++) {
+		struct smtp_txn_rcpt *r = &txn->rcpts[i];
+
+		if (!is_todo(r))
+			continue;
+		smtp_outcome_clear(&r->outcome);
+		smtp_outcome_set(&r->outcome, "5.6.0", "%s", text);
+		r->state = SMTP_RCPT_BOUNCE;
+	}
+	smtp_outcome_set(&t->failure, "5.6.0", "%s", text);
+}
+
 /* The content, then the final dot. 0, or -1 (t->failure set). */
 static int
 txn_body(struct txn_state *t, struct err *err)
 {
 	struct body_writer w = { .s = t->s, .is_line_start = true };
 	struct smtp_session *s = t->s;
+	bool is_mime_error;
 	int ret;
 
 	stream_set_timeout(s->stream, s->conf->timeout_ms[SMTP_STAGE_BODY]);
-	ret = t->txn->content(t->txn->content_source, body_piece, &w, err);
+	ret = body_content(t, &w, &is_mime_error, err);
+	if (ret < 0 && is_mime_error) {
+		/* Never send the dot for a message we could not convert. */
+		s->is_broken = true;
+		txn_mime_bounce(t, err->text);
+		return -1;
+	}
 	if (ret < 0 && stream_is_error(s->stream)) {
 		session_broken(s, SMTP_STAGE_BODY, stream_errno(s->stream),
 			       &t->failure);

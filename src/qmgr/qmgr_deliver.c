@@ -52,6 +52,11 @@ request_build(const struct qmgr_entry *entry, struct deliver_request *req)
 
 	*req = msg->tmpl;
 	req->nexthop = entry->queue->nexthop;
+	/* The destination has a backlog (entries waiting, or deliveries
+	 * besides this one under way): ask the agent to keep the connection
+	 * for the next one (smtp_connection_cache_on_demand). */
+	if (entry->queue->pending > 0 || entry->queue->busy > 1)
+		req->flags |= DELIVER_FLAG_CONN_STORE;
 	req->rcpt_count = entry->rcpt_count;
 	req->rcpts = xcalloc(entry->rcpt_count, sizeof(*req->rcpts));
 	for (size_t i = 0; i < entry->rcpt_count; i++) {

@@ -51,6 +51,7 @@ take_attr(struct qmgr_message *msg, const char *data)
 		{ REC_ATTR_LOG_HELO_NAME, &t->client_helo },
 		{ REC_ATTR_SASL_USERNAME, &t->sasl_username },
 		{ REC_ATTR_REWRITE_CONTEXT, &t->rewrite_context },
+		{ REC_ATTR_ENCODING, &t->encoding },
 		{ REC_ATTR_REDIRECT_TO, &msg->redirect_to },
 		{ REC_ATTR_CONTENT_FILTER, &msg->content_filter },
 	};

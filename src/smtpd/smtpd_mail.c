@@ -404,11 +404,26 @@ send_attrs(struct smtpd_session *sess, struct err *err)
 	return 0;
 }
 
+/* BODY=8BITMIME or BODY=7BIT, for the smtp client (Postfix's record). */
+static int
+send_encoding(struct smtpd_session *sess, struct err *err)
+{
+	const char *value = sess->mail.body == ESMTP_BODY_8BITMIME
+				    ? REC_ATTR_ENC_8BIT
+			    : sess->mail.body == ESMTP_BODY_7BIT
+				    ? REC_ATTR_ENC_7BIT
+				    : NULL;
+
+	if (value == NULL)
+		return 0;
+	return cleanup_attr(sess->cleanup, REC_ATTR_ENCODING, value, err);
+}
+
 static int
 send_envelope(struct smtpd_session *sess, struct err *err)
 {
 	if (cleanup_sender(sess->cleanup, sess->sender, err) < 0 ||
-	    send_attrs(sess, err) < 0)
+	    send_encoding(sess, err) < 0 || send_attrs(sess, err) < 0)
 		return -1;
 	if (sess->mail.envid != NULL &&
 	    cleanup_attr(sess->cleanup, "envelope_id", sess->mail.envid, err) <

@@ -33,6 +33,7 @@ trace unix - - n - 0 bounce
 smtp unix - - n - - smtp
 lmtp unix - - n - - lmtp
 discard unix - - n - - discard
+scache unix - - n - 1 scache
 """
 
 DELIVERY_LINE = re.compile(
@@ -519,8 +520,11 @@ def test_lmtp_over_unix_socket(mta):
 
 
 # ---------------------------------------------------------------------
-# Connection reuse: one smtp process keeps its connection for the next
-# request to the same nexthop, with RSET before the next MAIL.
+# Connection reuse: an smtp process hands its connection to the scache
+# service, and the next request to the same nexthop takes it from there,
+# with RSET before the next MAIL. The destination is listed in
+# smtp_connection_cache_destinations, so every connection is kept (on
+# demand, only when qmgr sees more mail waiting: test_smtp_scache.py).
 
 MASTER_CF_ONE_SMTP = MASTER_CF.replace("smtp unix - - n - - smtp",
                                        "smtp unix - - n - 1 smtp")
@@ -569,7 +573,8 @@ def send_many(inst, count):
 def test_connection_reused_for_the_same_relayhost(mta, sink):
     handler, port = sink(CountingRecorder())
     mta.write_master(MASTER_CF_ONE_SMTP)
-    start(mta, relayhost=f"[127.0.0.1]:{port}")
+    start(mta, relayhost=f"[127.0.0.1]:{port}",
+          smtp_connection_cache_destinations=f"[127.0.0.1]:{port}")
     ids = send_many(mta, 5)
     assert len(handler.envelopes) == 5, mta.log()
     assert sorted(e[1][0] for e in handler.envelopes) == \
@@ -592,6 +597,7 @@ def test_reuse_count_limit(mta, sink):
     mta.write_master(MASTER_CF_ONE_SMTP)
     # A limit of N: a connection carries up to N+1 messages.
     start(mta, relayhost=f"[127.0.0.1]:{port}",
+          smtp_connection_cache_destinations=f"[127.0.0.1]:{port}",
           smtp_connection_reuse_count_limit="2",
           smtp_connection_cache_time_limit="30s")
     ids = send_many(mta, 5)
@@ -618,10 +624,12 @@ def test_kept_connection_closed_by_peer(mta, sink):
     handler, port = sink(CountingRecorder(close_after_data=True))
     mta.write_master(MASTER_CF_ONE_SMTP)
     start(mta, relayhost=f"[127.0.0.1]:{port}",
-          smtp_connection_cache_time_limit="30s")
+          smtp_connection_cache_destinations=f"[127.0.0.1]:{port}",
+          smtp_connection_cache_time_limit="30s",
+          connection_cache_ttl_limit="30s")
     first = send(mta, "alice@example.org", ["one@remote.test"])
     wait_removed(mta, first)
-    time.sleep(1)  # the peer has hung up on the kept connection
+    time.sleep(1)  # the peer has hung up on the cached connection
     second = send(mta, "alice@example.org", ["two@remote.test"])
     wait_removed(mta, second)
     assert [e[1] for e in handler.envelopes] == [["one@remote.test"],
@@ -632,13 +640,13 @@ def test_kept_connection_closed_by_peer(mta, sink):
     assert lines[0]["conn_use"] is None
 
 
-def test_kept_connection_quit_when_agent_exits(mta, sink):
+def test_lone_message_ends_with_quit(mta, sink):
     handler, port = sink(CountingRecorder())
     mta.write_master(MASTER_CF_ONE_SMTP)
-    start(mta, relayhost=f"[127.0.0.1]:{port}", max_idle="1s")
+    start(mta, relayhost=f"[127.0.0.1]:{port}")
     queue_id = send(mta, "alice@example.org", ["one@remote.test"])
     wait_removed(mta, queue_id)
-    # Kept open after the delivery, QUIT when the idle agent exits.
+    # On demand, and nothing else waits for the destination: not cached.
     assert wait_until(lambda: handler.quit_count == 1, 10), mta.log()
     assert handler.ehlo_count == 1
     assert handler.rset_count == 0

@@ -475,8 +475,8 @@ static const struct decode_case decode_cases[] = {
 	/* Header attributes. */
 	{ "flags", 0, DROP, 0, NULL, "missing attribute flags" },
 	{ "flags", 0, SET_STR, 0, "1", "attribute flags: wrong type" },
-	{ "flags", 0, SET_INT, 4, NULL,
-	  "attribute flags: value 4 out of range" },
+	{ "flags", 0, SET_INT, 8, NULL,
+	  "attribute flags: value 8 out of range" },
 	{ "flags", 0, SET_INT, -1, NULL,
 	  "attribute flags: value -1 out of range" },
 	{ "data_offset", 0, DROP, 0, NULL, "missing attribute data_offset" },

@@ -17,48 +17,14 @@
 
 #include <cmocka.h>
 
+#include "../attr_kv.h"
+
 #include "util/attr_io.h"
 #include "util/mymalloc.h"
 #include "util/sockets.h"
 #include "util/stream.h"
 
 #include "global/rewrite_clnt.h"
-
-/* One attribute of a test message: int when str is NULL. */
-struct kv {
-	const char *name;
-	const char *str;
-	long long num;
-};
-
-static void
-encode(struct strbuf *out, const struct kv *kvs)
-{
-	for (; kvs->name != NULL; kvs++) {
-		if (kvs->str != NULL)
-			assert_int_equal(
-				attr_put_str(out, kvs->name, kvs->str, NULL),
-				0);
-		else
-			assert_int_equal(
-				attr_put_int(out, kvs->name, kvs->num, NULL),
-				0);
-	}
-	assert_int_equal(attr_put_end(out, NULL), 0);
-}
-
-static struct attr_list *
-decode(const struct strbuf *msg)
-{
-	struct attr_list *list = NULL;
-	size_t consumed = 0;
-
-	assert_int_equal(attr_decode((const uint8_t *)msg->data, msg->len,
-				     &rewrite_limits, &list, &consumed, NULL),
-			 1);
-	assert_int_equal(consumed, msg->len);
-	return list;
-}
 
 static char long_addr[REWRITE_ADDR_MAX + 2];
 
@@ -169,8 +135,8 @@ test_request_decode(void **state)
 		int ret;
 
 		strbuf_init(&msg, STRBUF_UNLIMITED);
-		encode(&msg, c->kvs);
-		list = decode(&msg);
+		kv_encode(&msg, c->kvs);
+		list = kv_decode(&msg, &rewrite_limits);
 		ret = rewrite_request_decode(list, &req, &err);
 		if (c->op < 0) {
 			assert_int_equal(ret, -1);
@@ -216,7 +182,8 @@ test_request_roundtrip_in_pieces(void **state)
 					 0);
 		}
 		{
-			struct attr_list *list = decode(&msg);
+			struct attr_list *list =
+				kv_decode(&msg, &rewrite_limits);
 			struct rewrite_request back;
 
 			assert_int_equal(

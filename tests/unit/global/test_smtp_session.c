@@ -485,6 +485,88 @@ test_long_lines_broken(void **state)
 	txn_deinit(&txn);
 }
 
+/* A connection handed on: detached with its EHLO state, resumed (no
+ * greeting, no EHLO) for an RSET and the next transaction. */
+static void
+test_detach_and_resume(void **state)
+{
+	static const char *const addrs[] = { "b@x" };
+	static const char second[] = "250 reset\r\n250 ok\r\n250 ok\r\n"
+				     "354 go\r\n250 sent 2\r\n";
+	struct smtp_txn_rcpt rcpts[1];
+	struct smtp_session_state st = { 0 };
+	struct smtp_txn txn;
+	struct smtp_outcome o = { 0 };
+	struct run r;
+	char *sent;
+	int fd;
+
+	(void)state;
+	run_open(&r, "220 mx\r\n250-mx\r\n250-PIPELINING\r\n250 SIZE 500\r\n"
+		     "250 ok\r\n250 ok\r\n354 go\r\n250 sent 1\r\n",
+		 false);
+	assert_int_equal(smtp_session_start(r.s, &o), 0);
+	txn_init(&txn, rcpts, 1, addrs);
+	assert_int_equal(smtp_session_send(r.s, &txn, NULL), 0);
+	txn_deinit(&txn);
+	fd = smtp_session_detach(&r.s, &st);
+	assert_true(fd >= 0);
+	assert_null(r.s);
+	assert_int_equal(st.features, SMTP_FEATURE_ESMTP |
+					      SMTP_FEATURE_PIPELINING |
+					      SMTP_FEATURE_SIZE);
+	assert_int_equal(st.size_limit, 500);
+	assert_false(st.is_helo);
+	assert_int_equal(write(r.peer, second, strlen(second)),
+			 (ssize_t)strlen(second));
+	r.s = smtp_session_resume(fd, "mx.test", "192.0.2.1", &r.conf, &st);
+	assert_int_equal(smtp_session_features(r.s), st.features);
+	assert_int_equal(smtp_session_size_limit(r.s), 500);
+	assert_int_equal(smtp_session_rset(r.s, &o), 0);
+	txn_init(&txn, rcpts, 1, addrs);
+	assert_int_equal(smtp_session_send(r.s, &txn, NULL), 0);
+	assert_int_equal(rcpts[0].state, SMTP_RCPT_SENT);
+	assert_string_equal(rcpts[0].outcome.reason, "250 sent 2");
+	txn_deinit(&txn);
+	sent = run_close(&r);
+	assert_string_equal(sent,
+			    "EHLO client.test\r\n"
+			    "MAIL FROM:<a@example.org> SIZE=100\r\n"
+			    "RCPT TO:<b@x>\r\nDATA\r\n"
+			    "Subject: x\r\n\r\n..dot\r\nbody\r\n.\r\n"
+			    "RSET\r\n"
+			    "MAIL FROM:<a@example.org> SIZE=100\r\n"
+			    "RCPT TO:<b@x>\r\nDATA\r\n"
+			    "Subject: x\r\n\r\n..dot\r\nbody\r\n.\r\n");
+	free(sent);
+}
+
+/* Not handed on: bytes nobody asked for, or a broken session. */
+static void
+test_detach_refused(void **state)
+{
+	struct smtp_session_state st;
+	struct smtp_outcome o = { 0 };
+	struct run r;
+	char *sent;
+
+	(void)state;
+	run_open(&r, "220 mx\r\n250 mx\r\n250 surprise\r\n", false);
+	assert_int_equal(smtp_session_start(r.s, &o), 0);
+	assert_int_equal(smtp_session_detach(&r.s, &st), -1);
+	assert_non_null(r.s);
+	free(run_close(&r));
+	run_open(&r, "220 mx\r\n", false);
+	shutdown(r.peer, SHUT_WR);
+	assert_int_equal(smtp_session_start(r.s, &o), -1);
+	smtp_outcome_clear(&o);
+	assert_false(smtp_session_is_usable(r.s));
+	assert_int_equal(smtp_session_detach(&r.s, &st), -1);
+	assert_non_null(r.s);
+	sent = run_close(&r);
+	free(sent);
+}
+
 int
 main(void)
 {
@@ -498,6 +580,8 @@ main(void)
 		cmocka_unit_test(test_lmtp_per_recipient),
 		cmocka_unit_test(test_size_limit_and_smtputf8),
 		cmocka_unit_test(test_long_lines_broken),
+		cmocka_unit_test(test_detach_and_resume),
+		cmocka_unit_test(test_detach_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -298,6 +298,8 @@ cleanup_init(struct server *server)
 	p->message_size_limit = mail_conf_size(conf, "message_size_limit");
 	p->header_size_limit = mail_conf_int(conf, "header_size_limit");
 	p->hopcount_limit = mail_conf_int(conf, "hopcount_limit");
+	p->detect_8bit_encoding_header =
+		mail_conf_bool(conf, "detect_8bit_encoding_header");
 	p->delay_warning_time = mail_conf_time(conf, "delay_warning_time");
 	p->line_length_limit = mail_conf_int(conf, "line_length_limit");
 	p->duplicate_filter_limit =

@@ -31,6 +31,7 @@ struct cleanup_params {
 	long long duplicate_filter_limit;
 	long long delay_warning_time; /* seconds; 0: no delay warnings */
 	bool always_add_missing_headers;
+	bool detect_8bit_encoding_header;
 	const char *myhostname;
 	const char *header_from_format;
 	const char *undisclosed_recipients_header;
@@ -63,6 +64,9 @@ struct cleanup_state {
 	long rcpt_count;
 	struct htable *dups;
 	bool in_cont; /* last content record was L */
+	bool in_body_line;    /* the last body piece continues in the next */
+	bool is_8bit_given;   /* the client said encoding=8bit (BODY=8BITMIME) */
+	bool has_8bit_header; /* Content-Transfer-Encoding: 8bit or binary */
 	struct header_parser *hp;
 	struct header_seen seen;
 	struct cleanup_check_state *checks; /* cleanup_checks.c; may be NULL */

@@ -380,15 +380,22 @@ cleanup_checks_is_discarded(const struct cleanup_state *st)
 }
 
 void
-cleanup_checks_extracted(struct cleanup_state *st)
+cleanup_checks_extracted(struct cleanup_state *st, const char *more)
 {
 	struct cleanup_check_state *cs = st->checks;
 	struct strbuf attr;
 
-	if (cs == NULL || cs->is_discard ||
-	    (cs->bcc == NULL && cs->filter == NULL && cs->redirect == NULL))
+	if (cs != NULL && cs->is_discard)
+		return;
+	if (more == NULL && (cs == NULL || (cs->bcc == NULL &&
+					    cs->filter == NULL &&
+					    cs->redirect == NULL)))
 		return;
 	cleanup_out(st, REC_TYPE_XTRA, "", 0);
+	if (more != NULL)
+		cleanup_out(st, REC_TYPE_ATTR, more, strlen(more));
+	if (cs == NULL)
+		return;
 	for (size_t i = 0; cs->bcc != NULL && i < cs->bcc->count; i++)
 		cleanup_rewrite_out(st, cs->bcc->items[i], cs->bcc->items[i],
 				    NULL, "1");

@@ -78,8 +78,11 @@ bool cleanup_checks_is_stopped(const struct cleanup_state *st);
 /* True when a DISCARD fired: the file is removed, the client told OK. */
 bool cleanup_checks_is_discarded(const struct cleanup_state *st);
 
-/* Write the extracted segment records: BCC recipients, FILTER, REDIRECT. */
-void cleanup_checks_extracted(struct cleanup_state *st);
+/*
+ * Write the extracted segment records: BCC recipients, FILTER, REDIRECT,
+ * and the named attribute more ("name=value") when it is not NULL.
+ */
+void cleanup_checks_extracted(struct cleanup_state *st, const char *more);
 
 /* After a commit: move a HOLD message to hold/ (a failure there turns
  * into a write error and removes the file). */

@@ -246,6 +246,8 @@ cleanup_envelope(struct cleanup_state *st, int type, const char *data,
 		if (strncmp(data, CLEANUP_ATTR_SMTPD_ACTION "=",
 			    strlen(CLEANUP_ATTR_SMTPD_ACTION) + 1) == 0)
 			return smtpd_action(st, data, err);
+		if (strcmp(data, REC_ATTR_ENCODING "=" REC_ATTR_ENC_8BIT) == 0)
+			st->is_8bit_given = true;
 		break;
 	case REC_TYPE_ORCP:
 		return hold(&st->orcpt, data, "original recipient", err);

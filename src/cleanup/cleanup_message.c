@@ -18,8 +18,10 @@
  * Security: the content is untrusted; the parser bounds each header by
  * header_size_limit and the writer bounds the file by message_size_limit.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cleanup.h"
 #include "cleanup_checks.h"
@@ -56,6 +58,35 @@ write_header(struct cleanup_state *st, const char *text, size_t len)
 	cleanup_out_line(st, text, len);
 }
 
+/*
+ * detect_8bit_encoding_header: "Content-Transfer-Encoding: 8bit" (or
+ * binary), in the message header or at the start of a body line (the
+ * header of a MIME part), marks the message 8-bit though the client did
+ * not say BODY=8BITMIME, so the smtp client declares it or converts it.
+ * A body line that merely looks like such a header costs a BODY=8BITMIME
+ * on 7-bit data, which is harmless.
+ */
+static void
+note_8bit_encoding(struct cleanup_state *st, const char *text, size_t len)
+{
+	static const char name[] = "content-transfer-encoding:";
+	size_t at = sizeof(name) - 1;
+	size_t end;
+
+	if (!st->params->detect_8bit_encoding_header || st->has_8bit_header ||
+	    len < at || strncasecmp(text, name, at) != 0)
+		return;
+	while (at < len && strchr(" \t\n", text[at]) != NULL)
+		at++;
+	for (end = at; end < len && (isalnum((unsigned char)text[end]) ||
+				     text[end] == '-');
+	     end++)
+		;
+	if ((end - at == 4 && strncasecmp(text + at, "8bit", 4) == 0) ||
+	    (end - at == 6 && strncasecmp(text + at, "binary", 6) == 0))
+		st->has_8bit_header = true;
+}
+
 /* What cleanup itself does with a header that passed the checks. */
 static void
 take_header(struct cleanup_state *st, const char *text, size_t len)
@@ -64,6 +95,7 @@ take_header(struct cleanup_state *st, const char *text, size_t len)
 	char *rewritten;
 
 	header_fix_note(&st->seen, kind);
+	note_8bit_encoding(st, text, len);
 	if (kind == HDR_RECEIVED &&
 	    st->seen.hop_count >= st->params->hopcount_limit &&
 	    (st->errs & CLEANUP_STAT_HOPS) == 0) {
@@ -163,6 +195,9 @@ on_body(const char *data, size_t len, bool is_continued, void *ctx)
 
 	if ((is_continued && len == 0) || cleanup_checks_is_stopped(st))
 		return 0;
+	if (!st->in_body_line)
+		note_8bit_encoding(st, data, len);
+	st->in_body_line = is_continued;
 	fate = cleanup_checks_body(st, data, len, is_continued,
 				   cleanup_out_line, &replace);
 	if (fate == CHECK_REPLACE)
@@ -210,6 +245,9 @@ cleanup_message_end(struct cleanup_state *st, struct err *err)
 	st->phase = PHASE_EXTRA;
 	if (header_parser_finish(st->hp) < 0)
 		return -1;
-	cleanup_checks_extracted(st);
+	cleanup_checks_extracted(st, st->has_8bit_header && !st->is_8bit_given
+					     ? REC_ATTR_ENCODING
+					     "=" REC_ATTR_ENC_8BIT
+					     : NULL);
 	return 0;
 }

@@ -199,6 +199,8 @@ static const struct param_def param_defs[] = {
 	     "time between attempts to lock a mailbox file"),
 	BOOL("destination_concurrency_feedback_debug", "no",
 	    "log concurrency changes"),
+	BOOL("detect_8bit_encoding_header", "yes",
+	    "a Content-Transfer-Encoding of 8bit or binary marks the message 8-bit"),
 	BOOL("disable_dns_lookups", "no",
 	     "no DNS lookups in the smtp and lmtp clients"),
 	BOOL("disable_mime_output_conversion", "no",

@@ -156,6 +156,29 @@ def test_peer_with_8bitmime_gets_data_unchanged(relay, mta):
         b"\r\n", b"\n")
 
 
+TOP_8BIT = ("Subject: top\nMIME-Version: 1.0\n"
+            "Content-Type: text/plain; charset=utf-8\n"
+            "Content-Transfer-Encoding: 8Bit (sic)\n\n"
+            f"{TEXT}").encode()
+
+
+@pytest.mark.parametrize("message, detect, body", [
+    (MESSAGE, "yes", ["BODY=8BITMIME"]),   # a part's header
+    (TOP_8BIT, "yes", ["BODY=8BITMIME"]),  # the message header
+    (MESSAGE, "no", []),
+    (b"Subject: x\n\nContent-Transfer-Encoding: 7bit\n", "yes", []),
+])
+def test_8bit_header_marks_the_message(relay, mta, message, detect, body):
+    """No BODY= from the client: with detect_8bit_encoding_header (the
+    default) a Content-Transfer-Encoding of 8bit or binary marks the
+    message 8-bit, so a peer with 8BITMIME gets BODY=8BITMIME."""
+    handler, port = relay(True, detect_8bit_encoding_header=detect)
+    smtp_send(port, message)
+    wait_sent(mta)
+    options = handler.mail_options[0]
+    assert [o for o in options if o.startswith("BODY=")] == body, options
+
+
 def test_body_7bit_is_passed_on(relay, mta):
     handler, port = relay(True)
     smtp_send(port, b"Subject: plain\n\nascii only\n", ["BODY=7BIT"])

@@ -241,6 +241,7 @@ static const struct golden golden_defaults[] = {
 	{"deliver_lock_attempts", "20"},
 	{"deliver_lock_delay", "1s"},
 	{"destination_concurrency_feedback_debug", "no"},
+	{"detect_8bit_encoding_header", "yes"},
 	{"disable_dns_lookups", "no"},
 	{"disable_mime_output_conversion", "no"},
 	{"disable_vrfy_command", "no"},

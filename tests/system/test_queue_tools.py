@@ -580,6 +580,26 @@ def test_purge_temporary_files(qinst):
     assert young_tmp.exists() and complete.exists()
 
 
+def test_spare_files_are_not_mail(qinst):
+    """incoming/spare.N (a delivered file kept for reuse, its completion
+    mark taken away) is no message: the tools neither list, move, nor
+    remove it, even when old."""
+    inst = qinst
+    spare = inst.queue / "incoming" / "spare.7"
+    qid = enqueue(inst)
+    spare.write_bytes((inst.queue / "incoming" / qid).read_bytes())
+    os.chmod(spare, 0o600)
+    old = time.time() - 2 * 86400
+    os.utime(spare, (old, old))
+    for args in (["-s"], ["-p"], ["-d", "ALL"]):
+        proc = postsuper(inst, *args)
+        assert proc.returncode == 0, proc.stderr
+        assert "spare" not in proc.stderr, proc.stderr
+    assert spare.exists()
+    assert postqueue(inst, "-p").stdout == "Mail queue is empty\n"
+    assert postqueue(inst, "-j").stdout == ""
+
+
 def test_structure_fix(qinst):
     inst = qinst
     qid = enqueue(inst)

@@ -474,13 +474,17 @@ queue_file_retire(const struct queue_layout *ql, const char *queue_name,
 		  const char *id, struct err *err)
 {
 	struct strbuf path, spare;
+	struct stat st;
 	int ret = -1;
 
 	strbuf_init(&path, STRBUF_UNLIMITED);
 	strbuf_init(&spare, STRBUF_UNLIMITED);
 	queue_file_fullpath(ql, queue_name, id, &path);
-	/* Unmarked first: a spare never looks like a finished message. */
-	if (ql->spare_slots > 0 && chmod(path.data, S_IRUSR | S_IWUSR) == 0) {
+	/* Unmarked first: a spare never looks like a finished message. A big
+	 * file is not kept: its blocks would stay taken until reused. */
+	if (ql->spare_slots > 0 && lstat(path.data, &st) == 0 &&
+	    S_ISREG(st.st_mode) && st.st_size <= QUEUE_SPARE_SIZE_MAX &&
+	    chmod(path.data, S_IRUSR | S_IWUSR) == 0) {
 		unsigned first = spare_first_slot(ql);
 
 		for (unsigned i = 0; i < spare_probes(ql) && ret < 0; i++) {

@@ -54,6 +54,9 @@
 /* Spare slots a layout gets: N in 0 .. QUEUE_SPARE_SLOTS - 1. */
 #define QUEUE_SPARE_SLOTS 32
 
+/* Largest finished file kept as a spare; bigger ones are removed. */
+#define QUEUE_SPARE_SIZE_MAX (64 * 1024)
+
 /* Where the queue is and how it is hashed; read-only once made. */
 struct queue_layout {
 	char *queue_directory;
@@ -297,8 +300,8 @@ int queue_file_rewrite(int fd, const char *name, off_t rec_offset, int type,
 /*
  * Remove the finished queue file id from queue_name. The file is kept as
  * a spare for a later incoming file when one of a few spare slots in
- * incoming/ is free (after its completion mark is taken away), else
- * unlinked: a new queue file then reuses an inode and its blocks instead
+ * incoming/ is free and it is at most QUEUE_SPARE_SIZE_MAX bytes (after
+ * its completion mark is taken away), else unlinked: a new queue file then reuses an inode and its blocks instead
  * of allocating them, which is the costliest part of file creation on a
  * busy file system. Content stays in a spare until it is overwritten, as
  * it would in freed blocks, readable only by mail_owner. 0, or -1 with

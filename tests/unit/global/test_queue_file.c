@@ -560,6 +560,26 @@ test_spare_bound(void **state)
 	assert_string_equal(list_dir(path), "");
 	assert_true(count_spares(fx->dir) <= QUEUE_SPARE_SLOTS);
 	assert_true(count_spares(fx->dir) > 0);
+	/* A big file is removed, not kept. */
+	{
+		char big[QUEUE_SPARE_SIZE_MAX + 1];
+		ino_t ino;
+
+		memset(big, 'b', sizeof(big) - 1);
+		big[sizeof(big) - 1] = 0;
+		ino = small_message(fx, "active", big, id);
+		assert_int_equal(queue_file_retire(fx->ql, "active", id, &err),
+				 0);
+		snprintf(path, sizeof(path), "%s/active", fx->dir);
+		assert_string_equal(list_dir(path), "");
+		for (unsigned slot = 0; slot < QUEUE_SPARE_SLOTS; slot++) {
+			struct stat st;
+
+			snprintf(path, sizeof(path), "%s/incoming/%s%u",
+				 fx->dir, QUEUE_FILE_SPARE_PREFIX, slot);
+			assert_false(stat(path, &st) == 0 && st.st_ino == ino);
+		}
+	}
 	/* Without slots, files are removed. */
 	fx->ql->spare_slots = 0;
 	(void)small_message(fx, "active", "x", id);

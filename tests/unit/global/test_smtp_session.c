@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "../smtp_peer.h"
+
 #include "util/stream.h"
 
 #include "global/rec_type.h"
@@ -24,55 +26,12 @@
 
 #define NAMADDR "mx.test[192.0.2.1]"
 
-struct run {
-	int peer;
-	struct smtp_session *s;
-	struct smtp_session_conf conf;
-};
-
 static void
 run_open(struct run *r, const char *replies, bool is_lmtp)
 {
-	int sv[2];
-
-	memset(r, 0, sizeof(*r));
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	assert_int_equal(write(sv[0], replies, strlen(replies)),
-			 (ssize_t)strlen(replies));
-	r->peer = sv[0];
+	run_conf(r);
 	r->conf.is_lmtp = is_lmtp;
-	r->conf.helo_name = "client.test";
-	r->conf.line_length_limit = 998;
-	r->conf.reply_line_limit = 2048;
-	for (int i = 0; i < SMTP_STAGE_COUNT; i++)
-		r->conf.timeout_ms[i] = 2000;
-	r->s = smtp_session_create(sv[1], "mx.test", "192.0.2.1", &r->conf);
-}
-
-/* Close the client side and return all it wrote (caller frees). */
-static char *
-run_close(struct run *r)
-{
-	char *buf = calloc(1, 65536);
-	size_t len = 0;
-	ssize_t n;
-
-	smtp_session_destroy(&r->s);
-	while ((n = read(r->peer, buf + len, 65535 - len)) > 0)
-		len += (size_t)n;
-	close(r->peer);
-	return buf;
-}
-
-static int
-content_lines(void *source, smtp_piece_fn *out, void *ctx, struct err *err)
-{
-	const char *const *lines = source;
-
-	for (size_t i = 0; lines[i] != NULL; i++)
-		if (out(lines[i], strlen(lines[i]), true, ctx, err) < 0)
-			return -1;
-	return 0;
+	run_start(r, replies);
 }
 
 static const char *const message[] = {

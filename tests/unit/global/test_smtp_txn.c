@@ -6,7 +6,7 @@
  * server offers 8BITMIME; without it, content not known to be 7bit is
  * converted unless disable_mime_output_conversion; a structure nested too
  * deep bounces (5.6.0) and the message is not finished. The peer is
- * scripted over a socketpair, as in test_smtp_session.c.
+ * scripted over a socketpair (../smtp_peer.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,65 +20,23 @@
 
 #include <cmocka.h>
 
+#include "../smtp_peer.h"
+
 #include "global/smtp_session.h"
 
 #define EHLO_8BIT "220 mx\r\n250-mx\r\n250 8BITMIME\r\n"
 #define EHLO_7BIT "220 mx\r\n250-mx\r\n250 SIZE\r\n"
 #define TXN_OK "250 ok\r\n250 ok\r\n354 go\r\n250 sent\r\n"
 
-struct run {
-	int peer;
-	struct smtp_session *s;
-	struct smtp_session_conf conf;
-};
-
 static void
 run_open(struct run *r, const char *replies, bool want_downgrade)
 {
-	int sv[2];
-
-	memset(r, 0, sizeof(*r));
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	assert_int_equal(write(sv[0], replies, strlen(replies)),
-			 (ssize_t)strlen(replies));
-	r->peer = sv[0];
-	r->conf.helo_name = "client.test";
-	r->conf.line_length_limit = 998;
-	r->conf.reply_line_limit = 2048;
+	run_conf(r);
 	r->conf.want_mime_downgrade = want_downgrade;
 	r->conf.mime_limits.nesting_limit = 1;
 	r->conf.mime_limits.boundary_limit = 2048;
 	r->conf.mime_limits.header_limit = 102400;
-	for (int i = 0; i < SMTP_STAGE_COUNT; i++)
-		r->conf.timeout_ms[i] = 2000;
-	r->s = smtp_session_create(sv[1], "mx.test", "192.0.2.1", &r->conf);
-}
-
-/* Close the client side and return all it wrote (caller frees). */
-static char *
-run_close(struct run *r)
-{
-	char *buf = calloc(1, 65536);
-	size_t len = 0;
-	ssize_t n;
-
-	smtp_session_destroy(&r->s);
-	while ((n = read(r->peer, buf + len, 65535 - len)) > 0)
-		len += (size_t)n;
-	close(r->peer);
-	return buf;
-}
-
-static int
-content_lines(void *source, smtp_piece_fn *out, void *ctx, struct err *err)
-{
-	const char *const *lines = source;
-	int ret;
-
-	for (size_t i = 0; lines[i] != NULL; i++)
-		if ((ret = out(lines[i], strlen(lines[i]), true, ctx, err)) < 0)
-			return ret;
-	return 0;
+	run_start(r, replies);
 }
 
 static const char *const message_8bit[] = {

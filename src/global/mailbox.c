@@ -1,14 +1,16 @@
 /*
  * mailbox.c - writing one message into a Maildir or an mbox file (see
  * mailbox.h): the message writer with mbox quoting, the Maildir
- * tmp/-fsync-rename-fsync sequence, and mbox locking with truncation back
- * to the old size on any error.
+ * write-fsync-name-fsync sequence (an unnamed file linked into new/, or
+ * tmp/UNIQUE renamed there where the system cannot do that), and mbox
+ * locking with truncation back to the old size on any error.
  *
  * Runs with the caller's privileges; the agents switch the effective
  * uid/gid to the mailbox owner's around these calls.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -331,27 +333,51 @@ maildir_make_dirs(const char *dir)
 	return ret;
 }
 
+/* Names of new files in one Maildir: "SECONDS.PID_COUNTER.HOST". */
+struct maildir_names {
+	struct timespec now;
+	long counter;
+	long tries;
+	struct strbuf host;
+};
+
+static void
+maildir_names_init(struct maildir_names *names)
+{
+	(void)clock_gettime(CLOCK_REALTIME, &names->now);
+	/* The counter starts at the microseconds, so names taken in the
+	 * same second differ even after a reader moved them to cur/. */
+	names->counter = names->now.tv_nsec / 1000;
+	names->tries = 0;
+	strbuf_init(&names->host, 1024);
+	maildir_hostname(&names->host);
+}
+
+/* The next name to try into unique; false after MAILDIR_NAME_TRIES. */
+static bool
+maildir_names_next(struct maildir_names *names, struct strbuf *unique)
+{
+	if (names->tries++ >= MAILDIR_NAME_TRIES)
+		return false;
+	strbuf_reset(unique);
+	strbuf_printf(unique, "%lld.%ld_%ld.%s", (long long)names->now.tv_sec,
+		      (long)getpid(), names->counter++,
+		      strbuf_text(&names->host));
+	return true;
+}
+
 /* Create DIR/tmp/UNIQUE; on ENOENT create the Maildir and try again. */
 static int
 maildir_create_tmp(const char *dir, struct strbuf *unique,
 		   struct strbuf *tmp_path, struct err *err)
 {
-	struct timespec now;
-	struct strbuf host;
+	struct maildir_names names;
 	int fd = -1;
 	int made_dirs = 0;
 	int saved;
 
-	(void)clock_gettime(CLOCK_REALTIME, &now);
-	strbuf_init(&host, 1024);
-	maildir_hostname(&host);
-	/* The counter starts at the microseconds, so names taken in the
-	 * same second differ even after a reader moved them to cur/. */
-	for (long counter = now.tv_nsec / 1000, tries = 0;
-	     fd < 0 && tries < MAILDIR_NAME_TRIES; counter++, tries++) {
-		strbuf_reset(unique);
-		strbuf_printf(unique, "%lld.%ld_%ld.%s", (long long)now.tv_sec,
-			      (long)getpid(), counter, strbuf_text(&host));
+	maildir_names_init(&names);
+	while (fd < 0 && maildir_names_next(&names, unique)) {
 		strbuf_reset(tmp_path);
 		strbuf_printf(tmp_path, "%s/tmp/%s", dir, strbuf_text(unique));
 		fd = open(strbuf_text(tmp_path),
@@ -367,9 +393,44 @@ maildir_create_tmp(const char *dir, struct strbuf *unique,
 	if (fd < 0)
 		err_set(err, "create maildir file %s: %s", strbuf_text(tmp_path),
 			strerror(saved));
-	strbuf_deinit(&host);
+	strbuf_deinit(&names.host);
 	errno = saved;
 	return fd;
+}
+
+/*
+ * An unnamed file in DIR/tmp (open_unnamed), making the Maildir when it
+ * is missing; -1 when the named way (tmp/UNIQUE, rename) must be taken.
+ */
+static int
+maildir_open_unnamed(const char *dir)
+{
+	char *tmp = xasprintf("%s/tmp", dir);
+	int fd = open_unnamed(tmp, O_WRONLY, 0600);
+
+	if (fd < 0 && errno == ENOENT && maildir_make_dirs(dir) == 0)
+		fd = open_unnamed(tmp, O_WRONLY, 0600);
+	free(tmp);
+	return fd;
+}
+
+/* fsync new/ once new_path is in it; on failure take new_path back. */
+static int
+maildir_sync_new(const char *dir, const char *new_path, struct err *err)
+{
+	char *new_dir = xasprintf("%s/new", dir);
+	int ret = fsync_dir(new_dir, err);
+
+	if (ret < 0) {
+		/* Not durable: take it back, so a retry cannot duplicate it. */
+		int saved = errno;
+
+		(void)unlink(new_path);
+		errno = saved;
+		err_prefix(err, "create maildir file %s", new_path);
+	}
+	free(new_dir);
+	return ret;
 }
 
 /* Move tmp/UNIQUE to new/UNIQUE without replacing anything; fsync new/. */
@@ -378,7 +439,6 @@ maildir_publish(const char *dir, const char *unique, const char *tmp_path,
 		struct err *err)
 {
 	char *new_path = xasprintf("%s/new/%s", dir, unique);
-	char *new_dir = xasprintf("%s/new", dir);
 	int ret = renameat2(AT_FDCWD, tmp_path, AT_FDCWD, new_path,
 			    RENAME_NOREPLACE);
 
@@ -388,34 +448,77 @@ maildir_publish(const char *dir, const char *unique, const char *tmp_path,
 	if (ret < 0)
 		err_set(err, "create maildir file %s: %s", new_path,
 			strerror(errno));
-	else if ((ret = fsync_dir(new_dir, err)) < 0) {
-		/* Not durable: take it back, so a retry cannot duplicate it. */
-		int saved = errno;
-
-		(void)unlink(new_path);
-		errno = saved;
-		err_prefix(err, "create maildir file %s", new_path);
-	}
-	free(new_dir);
+	else
+		ret = maildir_sync_new(dir, new_path, err);
 	free(new_path);
 	return ret;
 }
 
-int
-mailbox_maildir_deliver(const char *dir, const struct mailbox_msg *msg,
+/* Link the written unnamed file fd as new/UNIQUE under a free UNIQUE. */
+static int
+maildir_publish_unnamed(const char *dir, int fd, struct err *err)
+{
+	struct maildir_names names;
+	struct strbuf unique, new_path;
+	int ret = -1;
+
+	strbuf_init(&unique, STRBUF_UNLIMITED);
+	strbuf_init(&new_path, STRBUF_UNLIMITED);
+	maildir_names_init(&names);
+	while (ret < 0 && maildir_names_next(&names, &unique)) {
+		strbuf_reset(&new_path);
+		strbuf_printf(&new_path, "%s/new/%s", dir, strbuf_text(&unique));
+		if ((ret = link_unnamed(fd, strbuf_text(&new_path))) < 0 &&
+		    errno != EEXIST)
+			break;
+	}
+	if (ret < 0)
+		err_set(err, "create maildir file %s: %s",
+			strbuf_text(&new_path), strerror(errno));
+	else
+		ret = maildir_sync_new(dir, strbuf_text(&new_path), err);
+	strbuf_deinit(&names.host);
+	strbuf_deinit(&new_path);
+	strbuf_deinit(&unique);
+	return ret;
+}
+
+/*
+ * The written and fsynced message appears in new/ at once, under its
+ * final name: no tmp/ entry is made and renamed, and where the file
+ * system has no journal, fsync writes no directory but the new/ one.
+ */
+static int
+maildir_deliver_unnamed(const char *dir, int fd, const struct mailbox_msg *msg,
 			struct mailbox_result *result_out, struct err *err)
 {
-	struct strbuf unique, tmp_path, base;
+	int ret = -1;
+
+	if (write_limited(fd, msg, false, msg->size_limit, NULL, err) < 0) {
+		result_set(result_out, errno);
+	} else if (fsync(fd) < 0) {
+		result_set(result_out, errno);
+		err_set(err, "error writing message: %s", strerror(errno));
+	} else if (maildir_publish_unnamed(dir, fd, err) < 0) {
+		result_set(result_out, errno);
+	} else {
+		ret = 0;
+	}
+	(void)close(fd);
+	return ret;
+}
+
+static int
+maildir_deliver_named(const char *dir, const struct mailbox_msg *msg,
+		      struct mailbox_result *result_out, struct err *err)
+{
+	struct strbuf unique, tmp_path;
 	int fd;
 	int ret = -1;
 
 	strbuf_init(&unique, STRBUF_UNLIMITED);
 	strbuf_init(&tmp_path, STRBUF_UNLIMITED);
-	strbuf_init(&base, STRBUF_UNLIMITED);
-	strbuf_set(&base, dir);
-	while (base.len > 1 && base.data[base.len - 1] == '/')
-		strbuf_truncate(&base, base.len - 1);
-	fd = maildir_create_tmp(strbuf_text(&base), &unique, &tmp_path, err);
+	fd = maildir_create_tmp(dir, &unique, &tmp_path, err);
 	if (fd < 0) {
 		result_set(result_out, errno);
 		goto out;
@@ -426,7 +529,7 @@ mailbox_maildir_deliver(const char *dir, const struct mailbox_msg *msg,
 	} else if (sync_close(fd) < 0) {
 		result_set(result_out, errno);
 		err_set(err, "error writing message: %s", strerror(errno));
-	} else if (maildir_publish(strbuf_text(&base), strbuf_text(&unique),
+	} else if (maildir_publish(dir, strbuf_text(&unique),
 				   strbuf_text(&tmp_path), err) < 0) {
 		result_set(result_out, errno);
 	} else {
@@ -435,9 +538,52 @@ mailbox_maildir_deliver(const char *dir, const struct mailbox_msg *msg,
 	if (ret < 0)
 		(void)unlink(strbuf_text(&tmp_path));
 out:
-	strbuf_deinit(&base);
 	strbuf_deinit(&tmp_path);
 	strbuf_deinit(&unique);
+	return ret;
+}
+
+/* dir without trailing slashes (but "/" stays). */
+static void
+maildir_base(const char *dir, struct strbuf *base)
+{
+	strbuf_set(base, dir);
+	while (base->len > 1 && base->data[base->len - 1] == '/')
+		strbuf_truncate(base, base->len - 1);
+}
+
+int
+mailbox_maildir_deliver(const char *dir, const struct mailbox_msg *msg,
+			struct mailbox_result *result_out, struct err *err)
+{
+	struct strbuf base;
+	int fd;
+	int ret;
+
+	strbuf_init(&base, STRBUF_UNLIMITED);
+	maildir_base(dir, &base);
+	if ((fd = maildir_open_unnamed(strbuf_text(&base))) >= 0)
+		ret = maildir_deliver_unnamed(strbuf_text(&base), fd, msg,
+					      result_out, err);
+	else
+		ret = maildir_deliver_named(strbuf_text(&base), msg, result_out,
+					    err);
+	strbuf_deinit(&base);
+	return ret;
+}
+
+int
+mailbox_maildir_deliver_named(const char *dir, const struct mailbox_msg *msg,
+			      struct mailbox_result *result_out,
+			      struct err *err)
+{
+	struct strbuf base;
+	int ret;
+
+	strbuf_init(&base, STRBUF_UNLIMITED);
+	maildir_base(dir, &base);
+	ret = maildir_deliver_named(strbuf_text(&base), msg, result_out, err);
+	strbuf_deinit(&base);
 	return ret;
 }
 

@@ -2,12 +2,14 @@
  * mailbox.h - writing one message into a Maildir or an mbox file, shared
  * by the local and virtual delivery agents.
  *
- * Maildir: the message is written to DIR/tmp/UNIQUE, fsynced, renamed to
- * DIR/new/UNIQUE, and the new/ directory is fsynced, so a crash leaves
- * either nothing in new/ or the whole message; DIR, tmp/, new/ and cur/
- * are created (mode 0700) when missing. UNIQUE follows the Maildir
- * convention "SECONDS.PID_COUNTER.HOSTNAME" (with the device and inode
- * after the rename is not needed).
+ * Maildir: the message is written to an unnamed file in DIR/tmp
+ * (O_TMPFILE), fsynced, linked as DIR/new/UNIQUE, and the new/ directory
+ * is fsynced, so a crash leaves either nothing in new/ or the whole
+ * message. Where the system cannot make unnamed files (or a process with
+ * a switched uid may not name them through /proc/self/fd), the message
+ * goes to DIR/tmp/UNIQUE and is renamed to DIR/new/UNIQUE, with the same
+ * fsyncs. DIR, tmp/, new/ and cur/ are created (mode 0700) when missing.
+ * UNIQUE follows the Maildir convention "SECONDS.PID_COUNTER.HOSTNAME".
  * mbox: the file is opened with O_APPEND (created 0600 when missing and
  * allowed), locked as mailbox_delivery_lock says (fcntl, flock, dotlock;
  * the dotlock is FILE.lock, created with O_EXCL, removed when older than
@@ -74,6 +76,16 @@ struct mailbox_result {
  */
 int mailbox_maildir_deliver(const char *dir, const struct mailbox_msg *msg,
 			    struct mailbox_result *result_out, struct err *err);
+
+/*
+ * The same by way of tmp/UNIQUE and a rename, which mailbox_maildir_deliver
+ * takes where the system cannot make unnamed files; callable directly so
+ * that this way is tested everywhere.
+ */
+int mailbox_maildir_deliver_named(const char *dir,
+				  const struct mailbox_msg *msg,
+				  struct mailbox_result *result_out,
+				  struct err *err);
 
 /*
  * Append to mbox file path with the given lock methods (MAILBOX_LOCK_*).

@@ -24,6 +24,7 @@
 #include "global/record.h"
 #include "util/log.h"
 #include "util/mymalloc.h"
+#include "util/safe_open.h"
 #include "util/stream.h"
 #include "util/tokens.h"
 
@@ -225,21 +226,34 @@ make_hash_dirs(const struct queue_layout *ql, const char *queue_name,
 	return ret;
 }
 
+/* A file about to get a name: a temporary path, or an unnamed fd. */
+struct new_file {
+	const char *tmp; /* NULL: unnamed, see open_unnamed */
+	int fd;
+};
+
+static int
+name_once(const struct new_file *from, const char *to)
+{
+	return from->tmp != NULL ? rename_noreplace(from->tmp, to)
+				 : link_unnamed(from->fd, to);
+}
+
 /*
- * Rename from to the path of id in queue_name without replacing anything,
+ * Give from the path of id in queue_name without replacing anything,
  * creating missing hash directories on the way. -1 with errno.
  */
 static int
-rename_into_place(const struct queue_layout *ql, const char *queue_name,
-		  const char *id, const char *from, const char *to)
+name_into_place(const struct queue_layout *ql, const char *queue_name,
+		const char *id, const struct new_file *from, const char *to)
 {
-	if (rename_noreplace(from, to) == 0)
+	if (name_once(from, to) == 0)
 		return 0;
 	if (errno != ENOENT || !queue_layout_is_hashed(ql, queue_name))
 		return -1;
 	if (make_hash_dirs(ql, queue_name, id) < 0)
 		return -1;
-	return rename_noreplace(from, to);
+	return name_once(from, to);
 }
 
 int
@@ -254,7 +268,8 @@ queue_file_move(const struct queue_layout *ql, const char *from_queue,
 	strbuf_init(&to, STRBUF_UNLIMITED);
 	queue_file_fullpath(ql, from_queue, id, &from);
 	queue_file_fullpath(ql, to_queue, id, &to);
-	if (rename_into_place(ql, to_queue, id, from.data, to.data) < 0) {
+	if (name_into_place(ql, to_queue, id,
+			    &(struct new_file){ .tmp = from.data }, to.data) < 0) {
 		err_set(err, "rename %s to %s: %s", from.data, to.data,
 			strerror(errno));
 		ret = -1;
@@ -361,10 +376,13 @@ next_id(const struct queue_layout *ql, unsigned long long ino, const char *last,
 	}
 }
 
-/* Move the temporary file tmp to a free ID; fills qf->id and qf->path. */
+/*
+ * Give the new file from (ino its inode) a free ID; fills qf->id and
+ * qf->path.
+ */
 static int
-take_id(struct queue_file *qf, const char *tmp, unsigned long long ino,
-	struct err *err)
+take_id(struct queue_file *qf, const struct new_file *from,
+	unsigned long long ino, struct err *err)
 {
 	struct strbuf path;
 	char last[QUEUE_ID_SIZE] = "";
@@ -379,21 +397,27 @@ take_id(struct queue_file *qf, const char *tmp, unsigned long long ino,
 			continue;
 		strbuf_reset(&path);
 		queue_file_fullpath(qf->ql, qf->queue_name, qf->id, &path);
-		if (rename_into_place(qf->ql, qf->queue_name, qf->id, tmp,
-				      path.data) == 0) {
+		if (name_into_place(qf->ql, qf->queue_name, qf->id, from,
+				    path.data) == 0) {
 			qf->path = xstrdup(path.data);
 			strbuf_deinit(&path);
 			return 0;
 		}
-		if (errno != EEXIST) {
-			err_set(err, "rename %s to %s: %s", tmp, path.data,
+		if (errno != EEXIST && from->tmp != NULL)
+			err_set(err, "rename %s to %s: %s", from->tmp,
+				path.data, strerror(errno));
+		else if (errno != EEXIST)
+			err_set(err, "link %s: %s", path.data,
 				strerror(errno));
+		if (errno != EEXIST)
 			taken = -1;
-		}
 	}
-	if (taken >= 0)
-		err_set(err, "%s: no free queue ID after %d attempts", tmp,
-			ID_ATTEMPTS);
+	if (taken >= 0 && from->tmp != NULL)
+		err_set(err, "%s: no free queue ID after %d attempts",
+			from->tmp, ID_ATTEMPTS);
+	else if (taken >= 0)
+		err_set(err, "%s/%s: no free queue ID after %d attempts",
+			qf->ql->queue_directory, qf->queue_name, ID_ATTEMPTS);
 	strbuf_deinit(&path);
 	return -1;
 }
@@ -517,7 +541,8 @@ create_from_spare(struct queue_file *qf, struct stat *st_out)
 	strbuf_init(&spare, STRBUF_UNLIMITED);
 	fd = spare_claim(qf->ql, &spare, st_out);
 	if (fd >= 0 &&
-	    take_id(qf, spare.data, (unsigned long long)st_out->st_ino,
+	    take_id(qf, &(struct new_file){ .tmp = spare.data },
+		    (unsigned long long)st_out->st_ino,
 		    &err) < 0) {
 		(void)close(fd); /* still a spare, or someone else's */
 		fd = -1;
@@ -554,7 +579,8 @@ create_in_place(struct queue_file *qf, mode_t mode, struct stat *st_out,
 		goto fail;
 	}
 	if (fd >= 0 &&
-	    take_id(qf, tmp.data, (unsigned long long)st_out->st_ino, err) < 0)
+	    take_id(qf, &(struct new_file){ .tmp = tmp.data },
+		    (unsigned long long)st_out->st_ino, err) < 0)
 		goto fail;
 	strbuf_deinit(&tmp);
 	return fd;
@@ -563,6 +589,49 @@ fail:
 	(void)close(fd);
 	strbuf_deinit(&tmp);
 	return -1;
+}
+
+/*
+ * Link the unnamed file fd (open_unnamed) under a free ID, with its lock
+ * taken first. Returns fd, or -1 with err (fd closed, nothing left).
+ */
+static int
+name_unnamed(struct queue_file *qf, int fd, struct stat *st_out,
+	     struct err *err)
+{
+	if (flock(fd, LOCK_EX) < 0 || fstat(fd, st_out) < 0) {
+		err_set(err, "lock %s/%s: %s", qf->ql->queue_directory,
+			qf->queue_name, strerror(errno));
+	} else if (take_id(qf, &(struct new_file){ .tmp = NULL, .fd = fd },
+			   (unsigned long long)st_out->st_ino, err) == 0) {
+		return fd;
+	}
+	(void)close(fd);
+	return -1;
+}
+
+/*
+ * A new file, unnamed where the system can (open_unnamed): its inode is
+ * then allocated without holding the queue directory's lock, for which
+ * concurrent cleanups would otherwise queue, and no temporary name is made
+ * and renamed. Else a tmp.* file renamed to its ID (create_in_place).
+ */
+static int
+create_new(struct queue_file *qf, mode_t mode, struct stat *st_out,
+	   struct err *err)
+{
+	char *dir;
+	int fd = -1;
+
+	if (!qf->ql->named_files_only) {
+		dir = xasprintf("%s/%s", qf->ql->queue_directory,
+				qf->queue_name);
+		fd = open_unnamed(dir, O_RDWR, mode);
+		free(dir);
+	}
+	if (fd >= 0)
+		return name_unnamed(qf, fd, st_out, err);
+	return create_in_place(qf, mode, st_out, err);
 }
 
 struct queue_file *
@@ -578,7 +647,7 @@ queue_file_create(const struct queue_layout *ql, const char *queue_name,
 	qf->ql = ql;
 	qf->queue_name = xstrdup(queue_name);
 	if ((fd = create_from_spare(qf, &st)) < 0 &&
-	    (fd = create_in_place(qf, mode, &st, err)) < 0) {
+	    (fd = create_new(qf, mode, &st, err)) < 0) {
 		writer_free(qf);
 		return NULL;
 	}

@@ -64,6 +64,9 @@ struct queue_layout {
 	int hash_queue_depth;
 	bool enable_long_queue_ids;
 	unsigned spare_slots; /* queue_file_retire's; 0: none */
+	/* Create new files as tmp.* and rename them, never unnamed
+	 * (open_unnamed); for tests of the way taken without O_TMPFILE. */
+	bool named_files_only;
 	/* Clock for new IDs: NULL means CLOCK_REALTIME (tests set their own). */
 	void (*clock_fn)(struct timespec *ts_out, void *ctx);
 	void *clock_ctx;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -140,6 +141,34 @@ parent_dir(const char *path)
 	if (slash == path)
 		return xstrdup("/");
 	return xstrndup(path, (size_t)(slash - path));
+}
+
+int
+open_unnamed(const char *dir, int open_flags, mode_t mode)
+{
+	int fd;
+
+	/* link_unnamed names the file through /proc/self/fd (linkat with
+	 * AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH), which a process
+	 * that switched its effective uid may not be allowed to search. */
+	if (faccessat(AT_FDCWD, "/proc/self/fd", X_OK, AT_EACCESS) < 0) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	fd = open(dir, open_flags | O_TMPFILE | O_CLOEXEC, mode);
+	/* EISDIR: a kernel without O_TMPFILE took it for O_DIRECTORY. */
+	if (fd < 0 && (errno == EISDIR || errno == EINVAL))
+		errno = EOPNOTSUPP;
+	return fd;
+}
+
+int
+link_unnamed(int fd, const char *path)
+{
+	char proc_path[64];
+
+	snprintf(proc_path, sizeof(proc_path), "/proc/self/fd/%d", fd);
+	return linkat(AT_FDCWD, proc_path, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
 }
 
 int

@@ -95,6 +95,24 @@ void safe_replace_abort(struct safe_replace **srp);
 int fsync_dir(const char *dir, struct err *err);
 
 /*
+ * Open an unnamed file in directory dir (O_TMPFILE) with open_flags
+ * (O_RDWR or O_WRONLY) and mode, to be named by link_unnamed once it is
+ * ready. The file system allocates its inode without locking dir, which
+ * matters where many processes create files in one directory, and a crash
+ * before the link leaves nothing behind. Returns the fd, or -1 with errno;
+ * EOPNOTSUPP means the kernel, the file system or a missing /proc cannot
+ * do this, and the caller creates a named file instead.
+ */
+int open_unnamed(const char *dir, int open_flags, mode_t mode);
+
+/*
+ * Give the unnamed file fd (from open_unnamed) the name path, on the same
+ * file system. Never replaces an existing name (EEXIST). 0, or -1 with
+ * errno.
+ */
+int link_unnamed(int fd, const char *path);
+
+/*
  * Create path and any missing parents with mode (as modified by the
  * umask). Existing directories are fine; a non-directory in the way is an
  * error. Returns 0, or -1 with err "mkdir PATH: reason".

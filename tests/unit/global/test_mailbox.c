@@ -45,6 +45,7 @@
 #include "util/strbuf.h"
 
 struct fixture {
+	bool is_named; /* Maildir tests: take the tmp/ and rename way */
 	char dir[64];
 	struct queue_layout *ql;
 	struct deliver_request req;
@@ -113,7 +114,7 @@ make_queue_file(struct fixture *fx, const char *const *lines)
 static int
 setup(void **state)
 {
-	struct fixture *fx = xmalloc(sizeof(*fx));
+	struct fixture *fx = xcalloc(1, sizeof(*fx));
 
 	strcpy(fx->dir, "/tmp/test_mailbox.XXXXXX");
 	if (mkdtemp(fx->dir) == NULL)
@@ -121,6 +122,16 @@ setup(void **state)
 	make_queue_file(fx, body_lines);
 	*state = fx;
 	return 0;
+}
+
+static int
+setup_named(void **state)
+{
+	int ret = setup(state);
+
+	if (ret == 0)
+		((struct fixture *)*state)->is_named = true;
+	return ret;
 }
 
 static int
@@ -253,6 +264,17 @@ test_lock_parse(void **state)
 /* ------------------------------------------------------------------ */
 /* Maildir                                                              */
 
+/* Deliver the way the fixture asks for. */
+static int
+maildir_deliver(const struct fixture *fx, const char *dir,
+		const struct mailbox_msg *msg, struct mailbox_result *result,
+		struct err *err)
+{
+	return fx->is_named
+		       ? mailbox_maildir_deliver_named(dir, msg, result, err)
+		       : mailbox_maildir_deliver(dir, msg, result, err);
+}
+
 static void
 test_maildir_layout_and_content(void **state)
 {
@@ -264,7 +286,7 @@ test_maildir_layout_and_content(void **state)
 	char *sub, *file, *text;
 	struct stat st;
 
-	assert_int_equal(mailbox_maildir_deliver(md, &msg, &result, &err), 0);
+	assert_int_equal(maildir_deliver(fx, md, &msg, &result, &err), 0);
 	for (const char *const *s = (const char *const[]){ "tmp", "new", "cur",
 							  NULL };
 	     *s; s++) {
@@ -324,8 +346,8 @@ test_maildir_two_deliveries(void **state)
 
 	msg.original_to = NULL;
 	msg.delivered_to = NULL;
-	assert_int_equal(mailbox_maildir_deliver(md, &msg, &result, &err), 0);
-	assert_int_equal(mailbox_maildir_deliver(md, &msg, &result, &err), 0);
+	assert_int_equal(maildir_deliver(fx, md, &msg, &result, &err), 0);
+	assert_int_equal(maildir_deliver(fx, md, &msg, &result, &err), 0);
 	n = scandir(newdir, &names, NULL, alphasort);
 	assert_int_equal(n, 4); /* ".", "..", two messages */
 	for (int i = 0; i < n; i++) {
@@ -363,7 +385,7 @@ test_maildir_errors(void **state)
 	assert_true(fd >= 0);
 	close(fd);
 	/* A file in the way: ENOTDIR, temporary as in Postfix. */
-	assert_int_equal(mailbox_maildir_deliver(md, &msg, &result, &err), -1);
+	assert_int_equal(maildir_deliver(fx, md, &msg, &result, &err), -1);
 	assert_true(strncmp(err.text, "create maildir file ", 20) == 0);
 	want = xasprintf("%s/plainfile/md/tmp/", fx->dir);
 	assert_non_null(strstr(err.text, want));
@@ -376,7 +398,7 @@ test_maildir_errors(void **state)
 	/* Over the size limit: 5.2.2, permanent, nothing left behind. */
 	md = xasprintf("%s/small/", fx->dir);
 	msg.size_limit = 20;
-	assert_int_equal(mailbox_maildir_deliver(md, &msg, &result, &err), -1);
+	assert_int_equal(maildir_deliver(fx, md, &msg, &result, &err), -1);
 	assert_string_equal(err.text, "error writing message: File too large");
 	assert_string_equal(result.dsn, "5.2.2");
 	assert_false(result.is_temporary);
@@ -404,7 +426,7 @@ test_maildir_unwritable(void **state)
 	ro = xasprintf("%s/ro", fx->dir);
 	md = xasprintf("%s/ro/sub/", fx->dir);
 	assert_int_equal(mkdir(ro, 0500), 0);
-	assert_int_equal(mailbox_maildir_deliver(md, &msg, &result, &err), -1);
+	assert_int_equal(maildir_deliver(fx, md, &msg, &result, &err), -1);
 	assert_non_null(strstr(err.text, ": Permission denied"));
 	assert_string_equal(result.dsn, "4.2.0");
 	assert_true(result.is_temporary);
@@ -774,7 +796,7 @@ test_write_bad_queue_file(void **state)
 	char *md = xasprintf("%s/md/", fx->dir);
 
 	fx->req.data_offset = 1; /* inside the size record */
-	assert_int_equal(mailbox_maildir_deliver(md, &msg, &result, &err), -1);
+	assert_int_equal(maildir_deliver(fx, md, &msg, &result, &err), -1);
 	assert_true(result.is_temporary);
 	assert_non_null(strstr(err.text, fx->req.queue_id));
 	free(md);
@@ -793,6 +815,14 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_maildir_unwritable, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_maildir_layout_and_content,
+						setup_named, teardown),
+		cmocka_unit_test_setup_teardown(test_maildir_two_deliveries,
+						setup_named, teardown),
+		cmocka_unit_test_setup_teardown(test_maildir_errors,
+						setup_named, teardown),
+		cmocka_unit_test_setup_teardown(test_maildir_unwritable,
+						setup_named, teardown),
 		cmocka_unit_test_setup_teardown(test_mbox_content_and_quoting,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mbox_long_lines, setup,

@@ -1057,24 +1057,40 @@ struct fake_clock {
 	char last_id[QUEUE_ID_SIZE];
 };
 
-/* Inode of the writer's temporary file in incoming. */
+/*
+ * Inode of the file the writer is creating in incoming: an unnamed file
+ * ("incoming/#INODE (deleted)" in /proc/self/fd) or a tmp.* file.
+ */
 static unsigned long long
 temp_inode(struct fixture *fx)
 {
-	char path[512];
+	char prefix[512];
+	char target[1024];
+	char link[64];
 	struct dirent *de;
 	struct stat st;
-	DIR *dir;
+	DIR *dir = opendir("/proc/self/fd");
 
-	snprintf(path, sizeof(path), "%s/incoming", fx->dir);
-	dir = opendir(path);
-	while ((de = readdir(dir)) != NULL)
-		if (queue_file_is_temp_name(de->d_name))
+	assert_non_null(dir);
+	snprintf(prefix, sizeof(prefix), "%s/incoming/", fx->dir);
+	while ((de = readdir(dir)) != NULL) {
+		ssize_t n;
+		const char *name;
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", de->d_name);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n < 0)
+			continue;
+		target[n] = 0;
+		if (strncmp(target, prefix, strlen(prefix)) != 0)
+			continue;
+		name = target + strlen(prefix);
+		if (name[0] == '#' || queue_file_is_temp_name(name))
 			break;
+	}
 	assert_non_null(de);
-	snprintf(path, sizeof(path), "%s/incoming/%s", fx->dir, de->d_name);
+	assert_int_equal(fstat(atoi(de->d_name), &st), 0);
 	closedir(dir);
-	assert_int_equal(stat(path, &st), 0);
 	return (unsigned long long)st.st_ino;
 }
 
@@ -1160,10 +1176,25 @@ test_id_collision_other_queues(void **state)
 	assert_string_equal(list_dir(path), "");
 }
 
+/* The same, the way taken where O_TMPFILE is missing: tmp.* and rename. */
 static void
-test_no_free_id(void **state)
+test_id_collision_named(void **state)
 {
 	struct fixture *fx = *state;
+	char path[512];
+
+	fx->ql->named_files_only = true;
+	test_id_collision_same_queue(state);
+	check_collision(fx, "deferred");
+	snprintf(path, sizeof(path), "%s/incoming", fx->dir);
+	assert_null(strstr(list_dir(path), "tmp."));
+}
+
+/* Every ID is taken: an error, and nothing is left behind. */
+static void
+check_no_free_id(struct fixture *fx, bool named_files_only,
+		 const char *where)
+{
 	struct fake_clock fc = { .fx = fx,
 				 .occupy_queue = "hold",
 				 .occupy_calls = INT_MAX,
@@ -1175,16 +1206,29 @@ test_no_free_id(void **state)
 
 	ql->clock_fn = fake_clock_fn;
 	ql->clock_ctx = &fc;
+	ql->named_files_only = named_files_only;
 	queue_layout_destroy(&fx->ql);
 	fx->ql = ql;
 	assert_null(queue_file_create(ql, "incoming", 0600, &err));
 	assert_int_equal(fc.calls, 1000);
-	assert_non_null(strstr(err.text, "/incoming/tmp."));
+	assert_non_null(strstr(err.text, where));
 	assert_non_null(
 		strstr(err.text, ": no free queue ID after 1000 attempts"));
 	snprintf(path, sizeof(path), "%s/incoming", fx->dir);
 	assert_string_equal(list_dir(path), "");
 	ql->clock_fn = NULL;
+}
+
+static void
+test_no_free_id(void **state)
+{
+	check_no_free_id(*state, false, "/incoming: no free queue ID");
+}
+
+static void
+test_no_free_id_named(void **state)
+{
+	check_no_free_id(*state, true, "/incoming/tmp.");
 }
 
 static void
@@ -1274,6 +1318,10 @@ main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_id_collision_other_queues,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_id_collision_named, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_no_free_id_named, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_no_free_id, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_skip_content_records,

@@ -275,6 +275,38 @@ test_create_exclusive(void **state)
 	assert_string_equal(list_dir(fx->dir), "dangling new");
 }
 
+/* An unnamed file is invisible until linked, and a link never replaces. */
+static void
+test_unnamed_file(void **state)
+{
+	struct fixture *fx = *state;
+	int fd = open_unnamed(fx->dir, O_RDWR, 0640);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "body", 4), 4);
+	assert_string_equal(list_dir(fx->dir), "");
+	assert_int_equal(link_unnamed(fd, in_dir(fx, "named")), 0);
+	assert_string_equal(read_file(in_dir(fx, "named")), "body");
+	/* A second name for the same file is refused when it exists. */
+	write_file(in_dir(fx, "taken"), "old");
+	assert_int_equal(link_unnamed(fd, in_dir(fx, "taken")), -1);
+	assert_int_equal(errno, EEXIST);
+	assert_string_equal(read_file(in_dir(fx, "taken")), "old");
+	assert_int_equal(close(fd), 0);
+
+	/* Closed before a link: nothing is left behind. */
+	fd = open_unnamed(fx->dir, O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(close(fd), 0);
+	assert_string_equal(list_dir(fx->dir), "named taken");
+
+	/* No such directory, or not a directory. */
+	assert_int_equal(open_unnamed(in_dir(fx, "missing"), O_RDWR, 0600), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(open_unnamed(in_dir(fx, "taken"), O_RDWR, 0600), -1);
+	assert_int_equal(errno, ENOTDIR);
+}
+
 static void
 test_replace_file(void **state)
 {
@@ -520,6 +552,7 @@ main(void)
 	    T(test_open_refuses_symlink),
 	    T(test_open_refuses_directory_and_fifo),
 	    T(test_open_refuses_hard_links),
+	    T(test_unnamed_file),
 	    T(test_create_exclusive),
 	    T(test_replace_file),
 	    T(test_replace_relative_path),

@@ -188,6 +188,64 @@ def test_200_connections_with_maxproc_20(instance):
     assert 1 <= peak[0] <= 20
 
 
+def proc_field(pid, name):
+    """A number from /proc/PID/status, e.g. voluntary_ctxt_switches."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith(name + ":"):
+                return int(line.split()[1])
+    raise AssertionError(f"{name} not in /proc/{pid}/status")
+
+
+def is_sleeping(pid):
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(") ", 1)[-1].startswith("S")
+
+
+def test_a_connection_wakes_one_idle_process(instance):
+    """Idle processes of a service wait on the listener they share; a new
+    connection wakes one of them, not all. Eight idle echo processes then
+    serving 60 clients one after another wake up fewer times in all than
+    once per process per client, which waking all of them would take."""
+    port = free_port()
+    instance.write_master(echo_master_cf(port, maxproc=8))
+    instance.start()
+    socks = [connect_tcp(port) for _ in range(8)]
+    pids = {greeting(sock)[0] for sock in socks}
+    assert len(pids) == 8
+    for sock in socks:
+        sock.sendall(b"quit\n")
+        assert sock.recv(100) == b""
+        sock.close()
+    wait_until(lambda: all(is_sleeping(pid) for pid in pids))
+    before = {pid: proc_field(pid, "voluntary_ctxt_switches") for pid in pids}
+    clients = 60
+    for n in range(clients):
+        with connect_tcp(port) as sock:
+            assert greeting(sock)[0] in pids
+            sock.sendall(b"quit\n")
+            assert sock.recv(100) == b""
+    wakeups = sum(proc_field(pid, "voluntary_ctxt_switches") - before[pid]
+                  for pid in pids)
+    assert wakeups < len(pids) * clients, wakeups
+
+
+def test_children_exit_when_master_dies(instance):
+    """A child notices that master is gone (its status channel reports an
+    error) while it waits for a client, and exits."""
+    port = free_port()
+    instance.write_master(echo_master_cf(port))
+    instance.start()
+    with connect_tcp(port) as sock:
+        child, _ = greeting(sock)
+        sock.sendall(b"quit\n")
+        assert sock.recv(100) == b""
+    wait_until(lambda: is_sleeping(child))
+    os.kill(instance.master_pid(), signal.SIGKILL)
+    wait_until(lambda: child not in instance.processes("echo"))
+    (instance.queue / "pid" / "master.pid").unlink()
+
+
 def test_crash_loop_is_throttled(instance):
     port = free_port()
     # A bad -o value makes every process die at start-up.

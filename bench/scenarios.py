@@ -81,11 +81,14 @@ def recipient_for(scenario):
 # Counting where messages arrived.
 class FileTail:
     """Reads a growing file incrementally; counts regex matches in whole
-    lines only."""
+    lines only, or occurrences of a literal where one is given (a fixed
+    string is counted at C speed: the sink's dump holds whole messages, and
+    matching a regex over all of it cost the bench 5% of a CPU)."""
 
-    def __init__(self, path, regex):
+    def __init__(self, path, regex, literal=None):
         self.path = path
         self.regex = regex
+        self.literal = literal
         self.offset = 0
         self.count = 0
         self.pending = b""
@@ -101,7 +104,10 @@ class FileTail:
         data = self.pending + data
         cut = data.rfind(b"\n") + 1
         self.pending = data[cut:]
-        self.count += len(self.regex.findall(data[:cut]))
+        if self.literal is not None:
+            self.count += data.count(self.literal, 0, cut)
+        else:
+            self.count += len(self.regex.findall(data[:cut]))
         return self.count
 
 
@@ -150,7 +156,8 @@ class MaildirCounter:
 def arrival_counter(scenario, inst, sink, expected):
     """A function returning how many messages have arrived so far."""
     if scenario == "relay":
-        return FileTail(sink.dump, _SINK_RCPT).poll
+        return FileTail(sink.dump, _SINK_RCPT,
+                        literal=b"X-Rcpt-Args: <").poll
     if scenario in ("discard", "latency"):
         return FileTail(inst.maillog, _DISCARD_SENT_B).poll
     return MaildirCounter(inst, expected)

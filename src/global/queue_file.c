@@ -438,11 +438,12 @@ writer_free(struct queue_file *qf)
 static unsigned
 spare_first_slot(const struct queue_layout *ql)
 {
-	unsigned r;
+	struct timespec now;
 
-	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
-		r = (unsigned)getpid() ^ (unsigned)clock();
-	return r % ql->spare_slots;
+	/* Only a spread between concurrent writers: the clock (no system
+	 * call) is enough, and a collision costs one more probe. */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (unsigned)(now.tv_nsec / 64) % ql->spare_slots;
 }
 
 static unsigned
@@ -493,37 +494,55 @@ spare_claim(const struct queue_layout *ql, struct strbuf *path_out,
 	return -1;
 }
 
+/* Rename path to a free spare slot; false when none of those tried is. */
+static bool
+retire_to_spare(const struct queue_layout *ql, const char *path,
+		bool *is_pool_full_out)
+{
+	unsigned first = spare_first_slot(ql);
+	struct strbuf spare;
+	bool is_kept = false;
+	unsigned tried = 0;
+
+	strbuf_init(&spare, STRBUF_UNLIMITED);
+	for (; tried < spare_probes(ql) && !is_kept; tried++) {
+		spare_path(ql, (first + tried) % ql->spare_slots, &spare);
+		if (rename_noreplace(path, spare.data) == 0)
+			is_kept = true;
+		else if (errno != EEXIST)
+			break;
+	}
+	if (!is_kept && tried == spare_probes(ql))
+		*is_pool_full_out = true;
+	strbuf_deinit(&spare);
+	return is_kept;
+}
+
 int
 queue_file_retire(const struct queue_layout *ql, const char *queue_name,
-		  const char *id, struct err *err)
+		  const char *id, bool try_spare, bool *is_pool_full_out,
+		  struct err *err)
 {
-	struct strbuf path, spare;
+	struct strbuf path;
 	struct stat st;
+	bool is_pool_full = false;
 	int ret = -1;
 
 	strbuf_init(&path, STRBUF_UNLIMITED);
-	strbuf_init(&spare, STRBUF_UNLIMITED);
 	queue_file_fullpath(ql, queue_name, id, &path);
 	/* Unmarked first: a spare never looks like a finished message. A big
 	 * file is not kept: its blocks would stay taken until reused. */
-	if (ql->spare_slots > 0 && lstat(path.data, &st) == 0 &&
+	if (try_spare && ql->spare_slots > 0 && lstat(path.data, &st) == 0 &&
 	    S_ISREG(st.st_mode) && st.st_size <= QUEUE_SPARE_SIZE_MAX &&
-	    chmod(path.data, S_IRUSR | S_IWUSR) == 0) {
-		unsigned first = spare_first_slot(ql);
-
-		for (unsigned i = 0; i < spare_probes(ql) && ret < 0; i++) {
-			spare_path(ql, (first + i) % ql->spare_slots, &spare);
-			if (rename_noreplace(path.data, spare.data) == 0)
-				ret = 0;
-			else if (errno != EEXIST)
-				break;
-		}
-	}
+	    chmod(path.data, S_IRUSR | S_IWUSR) == 0 &&
+	    retire_to_spare(ql, path.data, &is_pool_full))
+		ret = 0;
 	if (ret < 0 && unlink(path.data) == 0)
 		ret = 0;
 	if (ret < 0)
 		err_set(err, "remove %s: %s", path.data, strerror(errno));
-	strbuf_deinit(&spare);
+	if (is_pool_full_out != NULL)
+		*is_pool_full_out = is_pool_full;
 	strbuf_deinit(&path);
 	return ret;
 }

@@ -301,17 +301,21 @@ int queue_file_rewrite(int fd, const char *name, off_t rec_offset, int type,
 		       const void *data, size_t len, struct err *err);
 
 /*
- * Remove the finished queue file id from queue_name. The file is kept as
- * a spare for a later incoming file when one of a few spare slots in
- * incoming/ is free and it is at most QUEUE_SPARE_SIZE_MAX bytes (after
- * its completion mark is taken away), else unlinked: a new queue file then reuses an inode and its blocks instead
- * of allocating them, which is the costliest part of file creation on a
- * busy file system. Content stays in a spare until it is overwritten, as
- * it would in freed blocks, readable only by mail_owner. 0, or -1 with
+ * Remove the finished queue file id from queue_name. When try_spare is
+ * set, the file is kept as a spare for a later incoming file if one of a
+ * few spare slots in incoming/ is free and it is at most
+ * QUEUE_SPARE_SIZE_MAX bytes (after its completion mark is taken away),
+ * else unlinked: a new queue file then reuses an inode and its blocks
+ * instead of allocating them, which is the costliest part of file
+ * creation on a busy file system. Content stays in a spare until it is
+ * overwritten, as it would in freed blocks, readable only by mail_owner.
+ * *is_pool_full_out (when not NULL) says whether every slot tried was
+ * taken, so that a caller can stop trying for a while. 0, or -1 with
  * errno and err "remove PATH: reason".
  */
 int queue_file_retire(const struct queue_layout *ql, const char *queue_name,
-		      const char *id, struct err *err);
+		      const char *id, bool try_spare, bool *is_pool_full_out,
+		      struct err *err);
 
 /*
  * Move file id from one queue to another (rename, never replacing an

@@ -119,6 +119,7 @@ struct qmgr {
 	struct argv *busy_ids;
 	uint64_t busy_timer;
 	int busy_rounds;
+	int64_t spare_retry_ms; /* retire without spares until then */
 	int scan_budget; /* incoming files this scan round may still move */
 	/* Parameters. */
 	int active_limit;

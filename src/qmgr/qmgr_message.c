@@ -27,6 +27,9 @@
 #include "util/log.h"
 #include "util/mymalloc.h"
 
+/* After the spare pool was full: retire without trying it for this long. */
+#define QMGR_SPARE_BACKOFF_MS 10
+
 /* What the walk collects. */
 struct load_state {
 	struct qmgr_message *msg;
@@ -318,13 +321,21 @@ bounce(struct qmgr *q, struct qmgr_message *msg, const char *op)
 static void
 remove_file(struct qmgr *q, struct qmgr_message *msg, bool may_have_logs)
 {
+	int64_t now = event_time_ms();
+	bool try_spare = now >= q->spare_retry_ms;
+	bool is_pool_full = false;
 	struct err err;
 
-	if (queue_file_retire(q->ql, MAIL_QUEUE_ACTIVE, msg->id, &err) < 0 &&
+	if (queue_file_retire(q->ql, MAIL_QUEUE_ACTIVE, msg->id, try_spare,
+			      &is_pool_full, &err) < 0 &&
 	    errno != ENOENT) {
 		log_warning("%s", err.text);
 		return;
 	}
+	/* Every slot tried was taken: unlink without trying for a while,
+	 * instead of failing renames on each file while the pool is full. */
+	if (is_pool_full)
+		q->spare_retry_ms = now + QMGR_SPARE_BACKOFF_MS;
 	log_info("%s: removed", msg->id);
 	if (may_have_logs) {
 		(void)msg_log_remove(q->ql, MSG_LOG_DEFER, msg->id, &err);

@@ -521,7 +521,7 @@ test_spare_reuse(void **state)
 	big[sizeof(big) - 1] = 0;
 	fx->ql->spare_slots = 1; /* no chance in the choice of slot */
 	ino = small_message(fx, "active", big, id);
-	assert_int_equal(queue_file_retire(fx->ql, "active", id, &err), 0);
+	assert_int_equal(queue_file_retire(fx->ql, "active", id, true, NULL, &err), 0);
 	snprintf(path, sizeof(path), "%s/active", fx->dir);
 	assert_string_equal(list_dir(path), "");
 	assert_int_equal(count_spares(fx->dir), 1);
@@ -538,7 +538,7 @@ test_spare_reuse(void **state)
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_size, 159); /* nothing of the old content */
 	/* A file that is gone cannot be retired. */
-	assert_int_equal(queue_file_retire(fx->ql, "active", id, &err), -1);
+	assert_int_equal(queue_file_retire(fx->ql, "active", id, true, NULL, &err), -1);
 	assert_int_equal(errno, ENOENT);
 	assert_non_null(strstr(err.text, "remove "));
 }
@@ -553,7 +553,7 @@ test_spare_bound(void **state)
 
 	for (int i = 0; i < 10 * QUEUE_SPARE_SLOTS; i++) {
 		(void)small_message(fx, "active", "x", id);
-		assert_int_equal(queue_file_retire(fx->ql, "active", id, &err),
+		assert_int_equal(queue_file_retire(fx->ql, "active", id, true, NULL, &err),
 				 0);
 	}
 	snprintf(path, sizeof(path), "%s/active", fx->dir);
@@ -568,7 +568,7 @@ test_spare_bound(void **state)
 		memset(big, 'b', sizeof(big) - 1);
 		big[sizeof(big) - 1] = 0;
 		ino = small_message(fx, "active", big, id);
-		assert_int_equal(queue_file_retire(fx->ql, "active", id, &err),
+		assert_int_equal(queue_file_retire(fx->ql, "active", id, true, NULL, &err),
 				 0);
 		snprintf(path, sizeof(path), "%s/active", fx->dir);
 		assert_string_equal(list_dir(path), "");
@@ -583,9 +583,46 @@ test_spare_bound(void **state)
 	/* Without slots, files are removed. */
 	fx->ql->spare_slots = 0;
 	(void)small_message(fx, "active", "x", id);
-	assert_int_equal(queue_file_retire(fx->ql, "active", id, &err), 0);
+	assert_int_equal(queue_file_retire(fx->ql, "active", id, true, NULL, &err), 0);
 	snprintf(path, sizeof(path), "%s/active", fx->dir);
 	assert_string_equal(list_dir(path), "");
+}
+
+/* A full pool is reported; without try_spare a file is simply removed. */
+static void
+test_spare_pool_full(void **state)
+{
+	struct fixture *fx = *state;
+	char id[QUEUE_ID_SIZE], path[512];
+	bool is_full = true;
+	struct err err;
+
+	char id2[QUEUE_ID_SIZE], id3[QUEUE_ID_SIZE];
+
+	fx->ql->spare_slots = 1;
+	(void)small_message(fx, "active", "x", id);
+	(void)small_message(fx, "active", "x", id2);
+	(void)small_message(fx, "active", "x", id3);
+	assert_int_equal(
+		queue_file_retire(fx->ql, "active", id, true, &is_full, &err),
+		0);
+	assert_false(is_full);
+	assert_int_equal(count_spares(fx->dir), 1);
+	assert_int_equal(
+		queue_file_retire(fx->ql, "active", id2, true, &is_full, &err),
+		0);
+	assert_true(is_full);
+	assert_int_equal(count_spares(fx->dir), 1);
+	/* Not asked to try: removed, even with a slot free, and the pool is
+	 * not called full. */
+	fx->ql->spare_slots = 2;
+	assert_int_equal(
+		queue_file_retire(fx->ql, "active", id3, false, &is_full, &err),
+		0);
+	assert_false(is_full);
+	snprintf(path, sizeof(path), "%s/active", fx->dir);
+	assert_string_equal(list_dir(path), "");
+	assert_int_equal(count_spares(fx->dir), 1);
 }
 
 /* Whatever sits in a spare slot and is not a plain unmarked file of ours,
@@ -1294,6 +1331,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_spare_reuse, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_spare_bound, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_spare_pool_full, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_spare_refused, setup,
 						teardown),

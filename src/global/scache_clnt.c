@@ -23,6 +23,9 @@
 #include "util/stream.h"
 #include "util/unix_fd.h"
 
+/* The most requests one exchange sends (save_endp with save_dest). */
+#define SCACHE_EXCHANGE_MAX 2
+
 const struct attr_limits scache_limits = {
 	.max_count = 16,
 	.max_value = SCACHE_PROP_MAX,
@@ -170,6 +173,7 @@ struct scache_clnt {
 	bool is_fresh;	  /* connected for the request now under way */
 	bool has_warned;  /* a failure was logged since the last success */
 	int64_t retry_at; /* monotonic ms: no new try before this */
+	struct strbuf pending; /* read past a reply: the next reply's start */
 };
 
 /* What one exchange brought back. */
@@ -207,6 +211,8 @@ scache_clnt_create(const char *path, int timeout_ms, int retry_ms)
 	sc->timeout_ms = timeout_ms;
 	sc->retry_ms = retry_ms;
 	sc->sock = -1;
+	/* Room for the replies to the requests one exchange may send. */
+	strbuf_init(&sc->pending, SCACHE_EXCHANGE_MAX * SCACHE_MSG_MAX);
 	return sc;
 }
 
@@ -216,6 +222,7 @@ clnt_disconnect(struct scache_clnt *sc)
 	if (sc->sock >= 0)
 		(void)close(sc->sock);
 	sc->sock = -1;
+	strbuf_reset(&sc->pending);
 }
 
 void
@@ -227,6 +234,7 @@ scache_clnt_destroy(struct scache_clnt **scp)
 		return;
 	*scp = NULL;
 	clnt_disconnect(sc);
+	strbuf_deinit(&sc->pending);
 	free(sc->path);
 	free(sc);
 }
@@ -246,20 +254,23 @@ clnt_connect(struct scache_clnt *sc, struct err *err)
 }
 
 /*
- * Read one reply message and the descriptor that came with it: 0, -2
- * when the server closed the connection before the first byte, -1 with
- * err otherwise.
+ * Read one reply message and the descriptor that came with it, starting
+ * with what an earlier read brought past its reply; bytes past this one
+ * stay in sc->pending. 0, -2 when the server closed the connection before
+ * the first byte, -1 with err otherwise.
  */
 static int
 read_reply(struct scache_clnt *sc, int64_t deadline, struct scache_answer *a,
 	   struct err *err)
 {
-	struct strbuf in;
+	struct strbuf *in = &sc->pending;
 	uint8_t buf[1024];
 	size_t used = 0;
-	int ret = 0;
+	int ret = in->len == 0
+			  ? 0
+			  : attr_decode((const uint8_t *)in->data, in->len,
+					&scache_limits, &a->reply, &used, err);
 
-	strbuf_init(&in, SCACHE_MSG_MAX);
 	while (ret == 0) {
 		int fd;
 		ssize_t n = unix_fd_recv_wait(sc->sock, buf, sizeof(buf), &fd,
@@ -267,10 +278,10 @@ read_reply(struct scache_clnt *sc, int64_t deadline, struct scache_answer *a,
 
 		if (n == 0) {
 			err_set(err, "lost connection");
-			ret = in.len == 0 ? -2 : -1;
+			ret = in->len == 0 ? -2 : -1;
 		} else if (n < 0) {
 			err_set(err, "read reply: %s", strerror(errno));
-			ret = errno == ECONNRESET && in.len == 0 ? -2 : -1;
+			ret = errno == ECONNRESET && in->len == 0 ? -2 : -1;
 		} else if (fd >= 0 && a->fd >= 0) {
 			(void)close(fd);
 			err_set(err, "more than one descriptor in a reply");
@@ -278,20 +289,19 @@ read_reply(struct scache_clnt *sc, int64_t deadline, struct scache_answer *a,
 		} else if (fd >= 0) {
 			a->fd = fd;
 		}
-		if (ret == 0 && strbuf_append(&in, buf, (size_t)n) < 0) {
+		if (ret == 0 && strbuf_append(in, buf, (size_t)n) < 0) {
 			err_set(err, "reply longer than %d bytes",
 				SCACHE_MSG_MAX);
 			ret = -1;
 		}
 		if (ret == 0)
-			ret = attr_decode((const uint8_t *)in.data, in.len,
+			ret = attr_decode((const uint8_t *)in->data, in->len,
 					  &scache_limits, &a->reply, &used, err);
 	}
-	if (ret == 1 && used != in.len) {
-		err_set(err, "unexpected data after the reply");
-		ret = -1;
+	if (ret == 1) {
+		memmove(in->data, in->data + used, in->len - used);
+		strbuf_truncate(in, in->len - used);
 	}
-	strbuf_deinit(&in);
 	return ret == 1 ? 0 : ret;
 }
 
@@ -304,19 +314,26 @@ answer_clear(struct scache_answer *a)
 	a->fd = -1;
 }
 
+static void
+answers_clear(struct scache_answer *a, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		answer_clear(&a[i]);
+}
+
 /*
- * Send msg (with send_fd, if not negative) and read the reply: 0 with
- * *a filled, 1 when a connection that had served earlier requests turned
- * out closed before any reply (worth one retry), -1 with err otherwise.
+ * Send msg (count requests, with send_fd if not negative) and read the
+ * count replies: 0 with a[] filled, 1 when a connection that had served
+ * earlier requests turned out closed before any reply (worth one retry),
+ * -1 with err otherwise.
  */
 static int
 exchange_once(struct scache_clnt *sc, const struct strbuf *msg, int send_fd,
-	      struct scache_answer *a, struct err *err)
+	      struct scache_answer *a, size_t count, struct err *err)
 {
 	int64_t deadline =
 		sc->timeout_ms < 0 ? -1 : now_ms() + sc->timeout_ms;
 	bool was_fresh;
-	int ret;
 
 	if (sc->sock < 0 && clnt_connect(sc, err) < 0)
 		return -1;
@@ -331,11 +348,20 @@ exchange_once(struct scache_clnt *sc, const struct strbuf *msg, int send_fd,
 			       ? 1
 			       : -1;
 	}
-	ret = read_reply(sc, deadline, a, err);
-	if (ret == 0)
-		return 0;
-	answer_clear(a);
-	return !was_fresh && ret == -2 ? 1 : -1;
+	for (size_t i = 0; i < count; i++) {
+		int ret = read_reply(sc, deadline, &a[i], err);
+
+		if (ret != 0) {
+			answers_clear(a, i + 1);
+			return !was_fresh && ret == -2 && i == 0 ? 1 : -1;
+		}
+	}
+	if (sc->pending.len > 0) {
+		err_set(err, "unexpected data after the reply");
+		answers_clear(a, count);
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -351,29 +377,31 @@ clnt_failed(struct scache_clnt *sc, const struct err *err)
 }
 
 /*
- * One request and its reply, retried once on a fresh connection when
- * the server had gone away. 0 with *a (the caller clears it, and checks
- * it: reply_bad, or has_warned = false for a good one), or -1 after the
- * failure was handled (clnt_failed).
+ * count requests, sent together, and their replies, retried once on a
+ * fresh connection when the server had gone away. 0 with a[] (the caller
+ * clears them, and checks them: reply_bad, or has_warned = false for good
+ * ones), or -1 after the failure was handled (clnt_failed).
  */
 static int
-exchange(struct scache_clnt *sc, const struct scache_request *req,
-	 int send_fd, struct scache_answer *a)
+exchange(struct scache_clnt *sc, const struct scache_request *reqs,
+	 size_t count, int send_fd, struct scache_answer *a)
 {
 	struct strbuf msg;
 	struct err err;
-	int ret = -1;
+	int ret = 0;
 
-	a->reply = NULL;
-	a->fd = -1;
+	for (size_t i = 0; i < count; i++)
+		a[i] = (struct scache_answer){ .reply = NULL, .fd = -1 };
 	if (sc->sock < 0 && now_ms() < sc->retry_at)
 		return -1;
-	strbuf_init(&msg, SCACHE_MSG_MAX);
-	if (scache_request_encode(&msg, req, &err) == 0) {
-		ret = exchange_once(sc, &msg, send_fd, a, &err);
+	strbuf_init(&msg, SCACHE_EXCHANGE_MAX * SCACHE_MSG_MAX);
+	for (size_t i = 0; i < count && ret == 0; i++)
+		ret = scache_request_encode(&msg, &reqs[i], &err);
+	if (ret == 0) {
+		ret = exchange_once(sc, &msg, send_fd, a, count, &err);
 		if (ret == 1) {
 			clnt_disconnect(sc);
-			ret = exchange_once(sc, &msg, send_fd, a, &err);
+			ret = exchange_once(sc, &msg, send_fd, a, count, &err);
 		}
 	}
 	strbuf_deinit(&msg);
@@ -416,23 +444,30 @@ reply_bad(struct scache_clnt *sc, struct scache_answer *a, struct err *err)
 	clnt_failed(sc, err);
 }
 
+/* count save requests in one exchange: 0 when every one was taken. */
 static int
-save(struct scache_clnt *sc, const struct scache_request *req, int fd)
+save(struct scache_clnt *sc, const struct scache_request *reqs, size_t count,
+     int fd)
 {
-	struct scache_answer a;
+	struct scache_answer a[SCACHE_EXCHANGE_MAX];
 	struct err err;
-	int status;
+	bool is_ok = true;
 
-	if (exchange(sc, req, fd, &a) < 0)
+	if (exchange(sc, reqs, count, fd, a) < 0)
 		return -1;
-	status = reply_status(&a, false, &err);
-	if (status < 0) {
-		reply_bad(sc, &a, &err);
-		return -1;
+	for (size_t i = 0; i < count; i++) {
+		int status = reply_status(&a[i], false, &err);
+
+		if (status < 0) {
+			answers_clear(a, count);
+			reply_bad(sc, &a[i], &err);
+			return -1;
+		}
+		is_ok = is_ok && status == SCACHE_STAT_OK;
 	}
 	sc->has_warned = false;
-	answer_clear(&a);
-	return status == SCACHE_STAT_OK ? 0 : -1;
+	answers_clear(a, count);
+	return is_ok ? 0 : -1;
 }
 
 int
@@ -443,7 +478,7 @@ scache_clnt_save_endp(struct scache_clnt *sc, int ttl, const char *endp_label,
 				      .ttl = ttl,
 				      .label = endp_label,
 				      .prop = endp_prop };
-	int ret = save(sc, &req, fd);
+	int ret = save(sc, &req, 1, fd);
 
 	(void)close(fd);
 	return ret;
@@ -459,7 +494,30 @@ scache_clnt_save_dest(struct scache_clnt *sc, int ttl, const char *dest_label,
 				      .prop = dest_prop,
 				      .endp_label = endp_label };
 
-	return save(sc, &req, -1);
+	return save(sc, &req, 1, -1);
+}
+
+int
+scache_clnt_save_endp_dest(struct scache_clnt *sc, int ttl,
+			   const char *endp_label, const char *endp_prop,
+			   int fd, const char *dest_label,
+			   const char *dest_prop)
+{
+	struct scache_request reqs[2] = {
+		{ .op = SCACHE_OP_SAVE_ENDP,
+		  .ttl = ttl,
+		  .label = endp_label,
+		  .prop = endp_prop },
+		{ .op = SCACHE_OP_SAVE_DEST,
+		  .ttl = ttl,
+		  .label = dest_label,
+		  .prop = dest_prop,
+		  .endp_label = endp_label },
+	};
+	int ret = save(sc, reqs, 2, fd);
+
+	(void)close(fd);
+	return ret;
 }
 
 /* A find: the descriptor with the named properties copied, or -1. */
@@ -475,7 +533,7 @@ find(struct scache_clnt *sc, const struct scache_request *req,
 	*out1 = NULL;
 	if (out2 != NULL)
 		*out2 = NULL;
-	if (exchange(sc, req, -1, &a) < 0)
+	if (exchange(sc, req, 1, -1, &a) < 0)
 		return -1;
 	status = reply_status(&a, true, &err);
 	if (status == SCACHE_STAT_OK &&

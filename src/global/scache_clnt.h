@@ -150,6 +150,18 @@ int scache_clnt_save_dest(struct scache_clnt *sc, int ttl,
 			  const char *endp_label);
 
 /*
+ * scache_clnt_save_endp and then scache_clnt_save_dest(dest_label,
+ * dest_prop, endp_label) in one exchange: both requests are sent
+ * together and both replies read after them, which saves the server a
+ * wake-up and the caller a round trip. 0 when the cache took both, else
+ * -1; fd is closed in every case.
+ */
+int scache_clnt_save_endp_dest(struct scache_clnt *sc, int ttl,
+			       const char *endp_label, const char *endp_prop,
+			       int fd, const char *dest_label,
+			       const char *dest_prop);
+
+/*
  * A connection to some endpoint of dest_label: the descriptor with
  * *dest_prop_out and *endp_prop_out (caller frees both), or -1 (both
  * NULL) as scache_clnt_find_endp.

@@ -384,15 +384,15 @@ smtp_cache_save(struct smtp_cache *c, const char *nexthop,
 	     smtp_cache_dest_label(c, nexthop, &dest_label) < 0) ||
 	    smtp_cache_prop_encode(e, &prop) < 0) {
 		(void)close(fd);
+	} else if (nexthop != NULL) {
+		ret = scache_clnt_save_endp_dest(
+			c->clnt, c->cache_time_limit, strbuf_text(&endp_label),
+			strbuf_text(&prop), fd, strbuf_text(&dest_label), "");
 	} else {
 		ret = scache_clnt_save_endp(c->clnt, c->cache_time_limit,
 					    strbuf_text(&endp_label),
 					    strbuf_text(&prop), fd);
 	}
-	if (ret == 0 && nexthop != NULL)
-		(void)scache_clnt_save_dest(c->clnt, c->cache_time_limit,
-					    strbuf_text(&dest_label), "",
-					    strbuf_text(&endp_label));
 	strbuf_deinit(&endp_label);
 	strbuf_deinit(&dest_label);
 	strbuf_deinit(&prop);

@@ -309,18 +309,21 @@ fake_conn_count(const struct fake_script *sc)
 	return n == 0 ? 1 : n;
 }
 
-/* Read one request: the list and the descriptor that came with it. */
+/*
+ * Read one request: the list and the descriptor that came with it. Bytes
+ * past it (a request sent right behind it) stay in *in for the next call.
+ */
 static struct attr_list *
-fake_read(int fd, int *got_fd)
+fake_read(int fd, struct strbuf *in, int *got_fd)
 {
-	struct strbuf in;
 	struct attr_list *list = NULL;
-	size_t used;
+	size_t used = 0;
 	char buf[512];
 
 	*got_fd = -1;
-	strbuf_init(&in, STRBUF_UNLIMITED);
-	for (;;) {
+	while (in->len == 0 ||
+	       attr_decode((const uint8_t *)in->data, in->len,
+			   &attr_default_limits, &list, &used, NULL) != 1) {
 		int one;
 		ssize_t n = unix_fd_recv(fd, buf, sizeof(buf), &one);
 
@@ -328,12 +331,10 @@ fake_read(int fd, int *got_fd)
 			_exit(3);
 		if (one >= 0)
 			*got_fd = one;
-		strbuf_append(&in, buf, (size_t)n);
-		if (attr_decode((const uint8_t *)in.data, in.len,
-				&attr_default_limits, &list, &used, NULL) == 1)
-			break;
+		strbuf_append(in, buf, (size_t)n);
 	}
-	strbuf_deinit(&in);
+	memmove(in->data, in->data + used, in->len - used);
+	strbuf_truncate(in, in->len - used);
 	return list;
 }
 
@@ -384,7 +385,7 @@ fake_reply(int fd, const struct fake_step *st)
 static void
 fake_conn(int fd, const struct fake_script *sc, int c)
 {
-	struct strbuf greet;
+	struct strbuf greet, in;
 	char buf[64];
 
 	strbuf_init(&greet, STRBUF_UNLIMITED);
@@ -394,6 +395,7 @@ fake_conn(int fd, const struct fake_script *sc, int c)
 	if (unix_fd_send(fd, greet.data, greet.len, -1, 5000) < 0)
 		_exit(9);
 	strbuf_deinit(&greet);
+	strbuf_init(&in, STRBUF_UNLIMITED);
 	for (int i = 0; i < FAKE_MAX_STEP; i++) {
 		const struct fake_step *st = &sc->conns[c][i];
 		struct attr_list *req;
@@ -401,7 +403,7 @@ fake_conn(int fd, const struct fake_script *sc, int c)
 
 		if (st->action == FAKE_END)
 			break;
-		req = fake_read(fd, &got_fd);
+		req = fake_read(fd, &in, &got_fd);
 		fake_check(st, req, got_fd);
 		attr_list_destroy(&req);
 		if (got_fd >= 0)
@@ -610,6 +612,43 @@ test_client_requests_on_one_connection(void **state)
 	expect_log(state, "");
 }
 
+/* save_endp and save_dest go out together; both replies are read. */
+static void
+test_client_saves_endp_and_dest_together(void **state)
+{
+	static const struct fake_script sc = {
+		"scache", 1,
+		{ { { FAKE_REPLY, "save_endp", true, 0, NULL, NULL, false, false },
+		    REPLY("save_dest", 0, NULL, NULL, false),
+		    { FAKE_REPLY, "save_endp", true, 0, NULL, NULL, false, false },
+		    REPLY("save_dest", 7, NULL, NULL, false) } },
+	};
+	struct scache_clnt *c;
+	struct fake f;
+	char *want;
+	int fd;
+
+	fake_start(&f, &sc);
+	c = scache_clnt_create(f.path, 5000, 60000);
+	fd = ping_fd();
+	assert_int_equal(
+		scache_clnt_save_endp_dest(c, 2, "e", "P", fd, "d", "DP"), 0);
+	assert_true(fd_is_closed(fd));
+	expect_log(state, "");
+	/* A bad second reply fails the pair, with the usual warning. */
+	fd = ping_fd();
+	assert_int_equal(
+		scache_clnt_save_endp_dest(c, 2, "e", "P", fd, "d", "DP"), -1);
+	assert_true(fd_is_closed(fd));
+	scache_clnt_destroy(&c);
+	fake_stop(&f);
+	want = xasprintf("connection cache %s: bad reply: unexpected status 7; "
+			 "not caching connections for now\n",
+			 f.path);
+	expect_log(state, want);
+	free(want);
+}
+
 /* The server closed between requests: one retry on a new connection. */
 static void
 test_client_reconnects(void **state)
@@ -802,6 +841,7 @@ main(void)
 		cmocka_unit_test(test_prop_over_codec_limit),
 		cmocka_unit_test(test_roundtrip_in_pieces),
 		cmocka_unit_test(test_client_requests_on_one_connection),
+		cmocka_unit_test(test_client_saves_endp_and_dest_together),
 		cmocka_unit_test(test_client_reconnects),
 		cmocka_unit_test(test_client_without_server),
 		cmocka_unit_test(test_client_wrong_greeting),

@@ -73,29 +73,46 @@ request_build(const struct qmgr_entry *entry, struct deliver_request *req)
 	}
 }
 
+/*
+ * Write all of buf to the non-blocking fd. A request bigger than the
+ * socket buffer waits for the agent to read it, blocking, never for longer
+ * than timeout_ms; the fd is non-blocking again after. -1 with errno.
+ */
 static int
-write_all(int fd, const char *buf, size_t len)
+write_request(int fd, const char *buf, size_t len, long long timeout_ms)
 {
-	while (len > 0) {
+	bool is_blocking = false;
+	int ret = 0;
+
+	while (len > 0 && ret == 0) {
 		ssize_t n = write(fd, buf, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return -1;
+		if (n < 0 && errno == EAGAIN && !is_blocking) {
+			struct timeval tv = {
+				.tv_sec = (time_t)(timeout_ms / 1000),
+				.tv_usec = (suseconds_t)(timeout_ms % 1000) *
+					   1000
+			};
+
+			if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv,
+				       sizeof(tv)) < 0 ||
+			    sock_set_nonblock(fd, false) < 0)
+				ret = -1;
+			is_blocking = true;
+			continue;
+		}
+		if (n <= 0) {
+			ret = -1;
+			break;
+		}
 		buf += n;
 		len -= (size_t)n;
 	}
-	return 0;
-}
-
-static void
-send_timeout_set(int fd, long long timeout_ms)
-{
-	struct timeval tv = { .tv_sec = (time_t)(timeout_ms / 1000),
-			      .tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000 };
-
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (is_blocking && sock_set_nonblock(fd, true) < 0)
+		ret = -1;
+	return ret;
 }
 
 /* Connect and send the request; -1 with err. */
@@ -108,26 +125,21 @@ request_send(struct qmgr_delivery *d, struct err *err)
 	int ret = -1;
 
 	snprintf(path, sizeof(path), "private/%s", transport_name(d));
-	d->fd = sock_connect_unix(path, (int)d->qmgr->ipc_timeout_ms, err);
+	d->fd = sock_connect_unix_nonblock(path, (int)d->qmgr->ipc_timeout_ms,
+					   err);
 	if (d->fd < 0)
 		return -1;
-	/* A request bigger than the socket buffer waits for the agent to
-	 * read it; never for longer than qmgr_ipc_timeout. */
-	send_timeout_set(d->fd, d->qmgr->ipc_timeout_ms);
 	request_build(d->entry, &req);
 	strbuf_init(&msg, DELIVER_REQUEST_MAX);
 	if (deliver_request_encode(&req, &msg, err) < 0)
 		err_prefix(err, "%s", path);
-	else if (write_all(d->fd, strbuf_text(&msg), strbuf_len(&msg)) < 0)
+	else if (write_request(d->fd, strbuf_text(&msg), strbuf_len(&msg),
+			       d->qmgr->ipc_timeout_ms) < 0)
 		err_set(err, "%s: write: %s", path, strerror(errno));
 	else
 		ret = 0;
 	strbuf_deinit(&msg);
 	free(req.rcpts);
-	if (ret == 0 && sock_set_nonblock(d->fd, true) < 0) {
-		err_set(err, "%s: %s", path, strerror(errno));
-		ret = -1;
-	}
 	return ret;
 }
 

@@ -295,9 +295,10 @@ connect_wait(int fd, int timeout_ms)
 	return 0;
 }
 
-/* Connect fd to sa within timeout_ms and make it blocking again. */
+/* Connect the non-blocking fd to sa within timeout_ms. */
 static int
-timed_connect(int fd, const struct sockaddr *sa, socklen_t len, int timeout_ms)
+timed_connect_nonblock(int fd, const struct sockaddr *sa, socklen_t len,
+		       int timeout_ms)
 {
 	if (connect(fd, sa, len) < 0) {
 		if (errno != EINPROGRESS && errno != EINTR)
@@ -305,6 +306,15 @@ timed_connect(int fd, const struct sockaddr *sa, socklen_t len, int timeout_ms)
 		if (connect_wait(fd, timeout_ms) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+/* Connect fd to sa within timeout_ms and make it blocking again. */
+static int
+timed_connect(int fd, const struct sockaddr *sa, socklen_t len, int timeout_ms)
+{
+	if (timed_connect_nonblock(fd, sa, len, timeout_ms) < 0)
+		return -1;
 	return sock_set_nonblock(fd, false);
 }
 
@@ -374,8 +384,9 @@ sock_connect_tcp(const char *hostport, int timeout_ms, struct err *err)
 	return fd;
 }
 
-int
-sock_connect_unix(const char *path, int timeout_ms, struct err *err)
+static int
+connect_unix(const char *path, int timeout_ms, bool is_nonblock,
+	     struct err *err)
 {
 	int64_t deadline = now_ms() + timeout_ms;
 	struct sockaddr_un sun;
@@ -389,8 +400,8 @@ sock_connect_unix(const char *path, int timeout_ms, struct err *err)
 		return -1;
 	}
 	/* A full backlog gives EAGAIN, which poll cannot wait for: retry. */
-	while (timed_connect(fd, (struct sockaddr *)&sun, sizeof(sun),
-	                     timeout_ms) < 0) {
+	while (timed_connect_nonblock(fd, (struct sockaddr *)&sun, sizeof(sun),
+				      timeout_ms) < 0) {
 		if (errno != EAGAIN ||
 		    (timeout_ms >= 0 && now_ms() >= deadline)) {
 			if (errno == EAGAIN)
@@ -402,7 +413,24 @@ sock_connect_unix(const char *path, int timeout_ms, struct err *err)
 		}
 		poll(NULL, 0, UNIX_RETRY_MS);
 	}
+	if (!is_nonblock && sock_set_nonblock(fd, false) < 0) {
+		err_set(err, "connect to %s: %s", path, strerror(errno));
+		close_keep_errno(fd);
+		return -1;
+	}
 	return fd;
+}
+
+int
+sock_connect_unix(const char *path, int timeout_ms, struct err *err)
+{
+	return connect_unix(path, timeout_ms, false, err);
+}
+
+int
+sock_connect_unix_nonblock(const char *path, int timeout_ms, struct err *err)
+{
+	return connect_unix(path, timeout_ms, true, err);
 }
 
 int

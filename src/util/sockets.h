@@ -82,6 +82,10 @@ int sock_connect_tcp(const char *hostport, int timeout_ms, struct err *err);
  */
 int sock_connect_unix(const char *path, int timeout_ms, struct err *err);
 
+/* The same, with the socket left non-blocking (for an event loop). */
+int sock_connect_unix_nonblock(const char *path, int timeout_ms,
+			       struct err *err);
+
 /* A UNIX-domain datagram socket whose default destination is path. */
 int sock_connect_unix_dgram(const char *path, struct err *err);
 

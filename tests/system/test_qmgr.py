@@ -265,3 +265,25 @@ def test_bad_concurrency_feedback_is_a_configuration_error(mta):
         r"fatal: default_destination_concurrency_positive_feedback: bad "
         r'value "1/window"; expected a number, optionally followed by '
         r"/concurrency or /sqrt_concurrency")
+
+
+def test_request_bigger_than_the_socket_buffer(instance):
+    """qmgr writes a delivery request without blocking when it fits the
+    socket buffer, and waits for the agent to read a bigger one: 2,000
+    recipients of over 200 bytes (more than 400 KB, twice Linux's default
+    socket buffer) go to discard in one request."""
+    instance.write_main(mydestination="", default_transport="discard",
+                        discard_destination_recipient_limit="5000")
+    instance.write_master(MASTER_CF)
+    instance.start()
+    wait_until(lambda: (instance.queue / "public" / "cleanup").exists())
+    recipients = [f"u{i}-{'x' * 200}@discard.test" for i in range(2000)]
+    queue_id = send(instance, "alice@example.org", recipients)
+    wait_removed(instance, queue_id, timeout=60)
+    lines = deliveries(instance, queue_id)
+    assert sorted(m["to"] for m in lines) == sorted(recipients)
+    assert all(m["status"] == "sent" for m in lines)
+    # One request: every recipient was delivered by the same process.
+    pids = set(re.findall(rf"postfix/discard\[(\d+)\]: {queue_id}: to=",
+                          instance.log()))
+    assert len(pids) == 1, pids

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "global/server_priv.h"
@@ -21,6 +22,13 @@
 
 /* Tag of the status channel in epoll events; listeners are 0, 1, ... */
 #define WATCH_STATUS MASTER_MAX_LISTEN_FDS
+
+/*
+ * An idle process looks at its listeners this often without a wake-up: a
+ * connection whose wake-up went to a process that died before it could
+ * accept would otherwise wait for the next connection to arrive.
+ */
+#define WATCH_RECHECK_MS 5000
 
 static void
 watch_add(int ep, int fd, uint32_t events, uint32_t tag)
@@ -52,36 +60,67 @@ watch_create(const struct skel *skel)
 	return ep;
 }
 
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A connection waiting on one of the listeners, or -1. */
+static int
+accept_any(const struct skel *skel)
+{
+	for (int i = 0; i < skel->listen_count; i++) {
+		int fd = sock_accept(skel->listen_fds[i], NULL);
+
+		if (fd >= 0)
+			return fd;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			log_warning("accept connection: %s", strerror(errno));
+	}
+	return -1;
+}
+
+/* How long the next wait may be: until the recheck, or the idle limit. */
+static int
+wait_timeout(const struct skel *skel, int64_t idle_deadline)
+{
+	int64_t left;
+
+	if (skel->max_idle_ms <= 0)
+		return WATCH_RECHECK_MS;
+	left = idle_deadline - now_ms();
+	return left < 0 ? 0 : left < WATCH_RECHECK_MS ? (int)left
+						       : WATCH_RECHECK_MS;
+}
+
 /* Wait for a connection; returns its fd, or exits when idle or orphaned. */
 static int
 wait_for_client(struct skel *skel, int ep)
 {
 	struct epoll_event events[MASTER_MAX_LISTEN_FDS + 1];
-	int timeout = skel->max_idle_ms > 0 ? (int)skel->max_idle_ms : -1;
+	int64_t idle_deadline = now_ms() + skel->max_idle_ms;
 
 	for (;;) {
 		int ready = epoll_wait(ep, events, MASTER_MAX_LISTEN_FDS + 1,
-				       timeout);
+				       wait_timeout(skel, idle_deadline));
+		int fd;
 
 		if (ready < 0 && errno == EINTR)
 			continue;
 		if (ready < 0)
 			log_fatal("epoll_wait: %s", strerror(errno));
-		if (ready == 0)
-			skel_exit(skel, "idle timeout");
 		for (int i = 0; i < ready; i++)
 			if (events[i].data.u32 == WATCH_STATUS)
 				skel_exit(skel, "master went away");
-		for (int i = 0; i < ready; i++) {
-			int fd = sock_accept(
-				skel->listen_fds[events[i].data.u32], NULL);
-
-			if (fd >= 0)
-				return fd;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				log_warning("accept connection: %s",
-					    strerror(errno));
-		}
+		if ((fd = accept_any(skel)) >= 0)
+			return fd;
+		if (ready == 0 && skel->max_idle_ms > 0 &&
+		    now_ms() >= idle_deadline)
+			skel_exit(skel, "idle timeout");
 	}
 }
 

@@ -230,6 +230,22 @@ def test_a_connection_wakes_one_idle_process(instance):
     assert wakeups < len(pids) * clients, wakeups
 
 
+def test_idle_child_exits_after_max_idle(instance):
+    """An idle process exits max_idle after its last client, wake-ups of
+    other processes' connections notwithstanding."""
+    port = free_port()
+    instance.write_main(max_idle="1s")
+    instance.write_master(echo_master_cf(port))
+    instance.start()
+    with connect_tcp(port) as sock:
+        child, _ = greeting(sock)
+        sock.sendall(b"quit\n")
+        assert sock.recv(100) == b""
+    left = time.monotonic()
+    wait_until(lambda: child not in instance.processes("echo"), timeout=20)
+    assert time.monotonic() - left >= 0.9
+
+
 def test_children_exit_when_master_dies(instance):
     """A child notices that master is gone (its status channel reports an
     error) while it waits for a client, and exits."""

@@ -30,6 +30,16 @@ xmalloc(size_t len)
 }
 
 void *
+xmalloc_uninit(size_t len)
+{
+	void *ptr = malloc(len ? len : 1);
+
+	if (ptr == NULL)
+		out_of_memory(len);
+	return ptr;
+}
+
+void *
 xcalloc(size_t count, size_t size)
 {
 	if (size != 0 && count > SIZE_MAX / size)

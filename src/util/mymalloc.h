@@ -1,7 +1,9 @@
 /*
  * mymalloc.h - allocation helpers that never return NULL.
  *
- * Every allocation comes back zeroed. Failure is fatal: the process logs
+ * Every allocation comes back zeroed, except xmalloc_uninit's (for large
+ * buffers that are always written before they are read, where zeroing
+ * would cost more than the work done with them). Failure is fatal: the process logs
  * "fatal: out of memory" with the size asked for and exits, so callers never
  * test for NULL. Overflowing size products are treated the same way.
  */
@@ -12,6 +14,9 @@
 
 /* Zeroed block of len bytes (len 0 gives a valid unique pointer). */
 void *xmalloc(size_t len);
+
+/* A block of len bytes whose content is undefined. */
+void *xmalloc_uninit(size_t len);
 
 /* Zeroed array of count elements of size bytes; fatal on overflow. */
 void *xcalloc(size_t count, size_t size);

@@ -8,6 +8,7 @@
  * with a deadline, poll comes first so a blocking read cannot hang.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdint.h>
@@ -227,9 +228,12 @@ fill(struct stream *s, int64_t deadline)
 struct stream *
 stream_open(int fd, int flags)
 {
-	struct stream *s = xmalloc(sizeof(*s));
+	/* The two buffers (16 KB) are written before they are read: only
+	 * the fields before them are zeroed. */
+	struct stream *s = xmalloc_uninit(sizeof(*s));
 	struct stat st;
 
+	memset(s, 0, offsetof(struct stream, rbuf));
 	ASSERT(fd >= 0);
 	s->fd = fd;
 	s->flags = flags;

@@ -13,11 +13,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "global/scache_clnt.h"
 #include "global/svc_clnt.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/mymalloc.h"
 #include "util/stream.h"
@@ -182,15 +182,6 @@ struct scache_answer {
 	int fd; /* -1: none */
 };
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int
 time_left(int64_t deadline)
 {
@@ -198,7 +189,7 @@ time_left(int64_t deadline)
 
 	if (deadline < 0)
 		return -1;
-	left = deadline - now_ms();
+	left = deadline - clock_ms();
 	return left < 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
 }
 
@@ -332,7 +323,7 @@ exchange_once(struct scache_clnt *sc, const struct strbuf *msg, int send_fd,
 	      struct scache_answer *a, size_t count, struct err *err)
 {
 	int64_t deadline =
-		sc->timeout_ms < 0 ? -1 : now_ms() + sc->timeout_ms;
+		sc->timeout_ms < 0 ? -1 : clock_ms() + sc->timeout_ms;
 	bool was_fresh;
 
 	if (sc->sock < 0 && clnt_connect(sc, err) < 0)
@@ -368,7 +359,7 @@ static void
 clnt_failed(struct scache_clnt *sc, const struct err *err)
 {
 	clnt_disconnect(sc);
-	sc->retry_at = now_ms() + sc->retry_ms;
+	sc->retry_at = clock_ms() + sc->retry_ms;
 	if (!sc->has_warned)
 		log_warning("connection cache %s: %s; not caching connections "
 			    "for now",
@@ -392,7 +383,7 @@ exchange(struct scache_clnt *sc, const struct scache_request *reqs,
 
 	for (size_t i = 0; i < count; i++)
 		a[i] = (struct scache_answer){ .reply = NULL, .fd = -1 };
-	if (sc->sock < 0 && now_ms() < sc->retry_at)
+	if (sc->sock < 0 && clock_ms() < sc->retry_at)
 		return -1;
 	strbuf_init(&msg, SCACHE_EXCHANGE_MAX * SCACHE_MSG_MAX);
 	for (size_t i = 0; i < count && ret == 0; i++)

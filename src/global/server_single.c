@@ -13,10 +13,10 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "global/server_priv.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/sockets.h"
 
@@ -60,15 +60,6 @@ watch_create(const struct skel *skel)
 	return ep;
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A connection waiting on one of the listeners, or -1. */
 static int
 accept_any(const struct skel *skel)
@@ -92,7 +83,7 @@ wait_timeout(const struct skel *skel, int64_t idle_deadline)
 
 	if (skel->max_idle_ms <= 0)
 		return WATCH_RECHECK_MS;
-	left = idle_deadline - now_ms();
+	left = idle_deadline - clock_ms();
 	return left < 0 ? 0 : left < WATCH_RECHECK_MS ? (int)left
 						       : WATCH_RECHECK_MS;
 }
@@ -102,7 +93,7 @@ static int
 wait_for_client(struct skel *skel, int ep)
 {
 	struct epoll_event events[MASTER_MAX_LISTEN_FDS + 1];
-	int64_t idle_deadline = now_ms() + skel->max_idle_ms;
+	int64_t idle_deadline = clock_ms() + skel->max_idle_ms;
 
 	for (;;) {
 		int ready = epoll_wait(ep, events, MASTER_MAX_LISTEN_FDS + 1,
@@ -119,7 +110,7 @@ wait_for_client(struct skel *skel, int ep)
 		if ((fd = accept_any(skel)) >= 0)
 			return fd;
 		if (ready == 0 && skel->max_idle_ms > 0 &&
-		    now_ms() >= idle_deadline)
+		    clock_ms() >= idle_deadline)
 			skel_exit(skel, "idle timeout");
 	}
 }

@@ -26,6 +26,7 @@
 #include "global/smtp_dest.h"
 #include "global/smtp_session.h"
 #include "util/argv.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/mymalloc.h"
 #include "util/sockets.h"
@@ -475,7 +476,7 @@ session_done(struct attempt *t, struct conn *k)
 
 	if (!smtp_session_is_usable(k->s) ||
 	    !smtp_cache_want_store(a->cache, t->req->nexthop, t->req->flags) ||
-	    !smtp_cache_is_reusable(a->cache, &k->e, smtp_cache_now_ms()) ||
+	    !smtp_cache_is_reusable(a->cache, &k->e, clock_ms()) ||
 	    (fd = smtp_session_detach(&k->s, &k->e.state)) < 0) {
 		conn_close(&k);
 		return;
@@ -567,7 +568,7 @@ conn_create(struct smtp_session *s, const struct smtp_host *h)
 	k->e.addr = xstrdup(h->addr_text);
 	k->e.port = h->is_unix ? 0 : h->port;
 	k->e.is_unix = h->is_unix;
-	k->e.created_ms = smtp_cache_now_ms();
+	k->e.created_ms = clock_ms();
 	return k;
 }
 

@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "global/deliver_request.h"
 #include "global/smtp_cache.h"
 #include "global/xtext.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/mymalloc.h"
 #include "util/tokens.h"
@@ -29,15 +29,6 @@ struct smtp_cache {
 	unsigned reuse_count_limit;
 	struct scache_clnt *clnt;
 };
-
-long long
-smtp_cache_now_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ------------------------------------------------------------------ */
 /* The property string.                                                 */
@@ -318,7 +309,7 @@ found(struct smtp_cache *c, int fd, const char *label, char *prop,
 		log_warning("connection cache: %s: bad properties: %s", label,
 			    err.text);
 		fd = -1;
-	} else if (!smtp_cache_is_reusable(c, e, smtp_cache_now_ms())) {
+	} else if (!smtp_cache_is_reusable(c, e, clock_ms())) {
 		smtp_cache_endp_clear(e);
 		fd = -1;
 	}

@@ -123,7 +123,4 @@ int smtp_cache_find_endp(struct smtp_cache *c, const char *addr,
 int smtp_cache_save(struct smtp_cache *c, const char *nexthop,
 		    const struct smtp_cache_endp *e, int fd);
 
-/* CLOCK_MONOTONIC in milliseconds, for created_ms and is_reusable. */
-long long smtp_cache_now_ms(void);
-
 #endif

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "util/clock.h"
 #include "util/events.h"
 #include "util/log.h"
 #include "util/mymalloc.h"
@@ -52,10 +52,7 @@ struct event_loop {
 int64_t
 event_time_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_ms();
 }
 
 struct event_loop *

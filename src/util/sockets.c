@@ -16,24 +16,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "util/clock.h"
 #include "util/mymalloc.h"
 #include "util/sockets.h"
 
 /* How often to retry connecting to a UNIX-domain socket whose backlog is
  * full (the kernel offers no way to wait for room). */
 #define UNIX_RETRY_MS 10
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Close fd keeping errno, for error paths. */
 static void
@@ -265,13 +256,13 @@ sock_bind_unix_dgram(const char *path, mode_t mode, struct err *err)
 static int
 connect_wait(int fd, int timeout_ms)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = clock_ms() + timeout_ms;
 	struct pollfd pfd = {.fd = fd, .events = POLLOUT};
 	socklen_t len = sizeof(int);
 	int soerr = 0;
 
 	for (;;) {
-		int64_t left = timeout_ms < 0 ? -1 : deadline - now_ms();
+		int64_t left = timeout_ms < 0 ? -1 : deadline - clock_ms();
 		int n;
 
 		if (timeout_ms >= 0)
@@ -388,7 +379,7 @@ static int
 connect_unix(const char *path, int timeout_ms, bool is_nonblock,
 	     struct err *err)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = clock_ms() + timeout_ms;
 	struct sockaddr_un sun;
 	int fd;
 
@@ -403,7 +394,7 @@ connect_unix(const char *path, int timeout_ms, bool is_nonblock,
 	while (timed_connect_nonblock(fd, (struct sockaddr *)&sun, sizeof(sun),
 				      timeout_ms) < 0) {
 		if (errno != EAGAIN ||
-		    (timeout_ms >= 0 && now_ms() >= deadline)) {
+		    (timeout_ms >= 0 && clock_ms() >= deadline)) {
 			if (errno == EAGAIN)
 				errno = ETIMEDOUT;
 			err_set(err, "connect to %s: %s", path,

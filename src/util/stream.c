@@ -17,9 +17,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/mymalloc.h"
 #include "util/stream.h"
@@ -44,20 +44,11 @@ struct stream {
 };
 
 static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t
 deadline_start(const struct stream *s)
 {
 	if (s->timeout_ms < 0)
 		return NO_DEADLINE;
-	return now_ms() + s->timeout_ms;
+	return clock_ms() + s->timeout_ms;
 }
 
 /* Wait until fd is ready for events; -1 with ETIMEDOUT past deadline. */
@@ -70,7 +61,7 @@ wait_ready(const struct stream *s, short events, int64_t deadline)
 		int64_t left = -1;
 		int n;
 		if (deadline != NO_DEADLINE) {
-			left = deadline - now_ms();
+			left = deadline - clock_ms();
 			left = left < 0 ? 0 : left > INT_MAX ? INT_MAX : left;
 		}
 		n = poll(&pfd, 1, (int)left);

@@ -11,19 +11,10 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "util/clock.h"
 #include "util/unix_fd.h"
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Wait for events on sock until deadline (-1: none). 0, or -1 with errno
  * ETIMEDOUT or poll's error. */
@@ -33,7 +24,7 @@ wait_for(int sock, short events, int64_t deadline)
 	struct pollfd pfd = { .fd = sock, .events = events };
 
 	for (;;) {
-		int64_t left = deadline < 0 ? -1 : deadline - now_ms();
+		int64_t left = deadline < 0 ? -1 : deadline - clock_ms();
 		int ret;
 
 		if (deadline >= 0 && left <= 0) {
@@ -81,7 +72,7 @@ int
 unix_fd_send(int sock, const void *buf, size_t len, int pass_fd,
 	     int timeout_ms)
 {
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 : clock_ms() + timeout_ms;
 	const char *p = buf;
 
 	while (len > 0) {
@@ -159,7 +150,7 @@ ssize_t
 unix_fd_recv_wait(int sock, void *buf, size_t len, int *fd_out,
 		  int timeout_ms)
 {
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 : clock_ms() + timeout_ms;
 
 	*fd_out = -1;
 	if (wait_for(sock, POLLIN, deadline) < 0)

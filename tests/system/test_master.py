@@ -202,6 +202,15 @@ def is_sleeping(pid):
         return stat.read().rsplit(") ", 1)[-1].startswith("S")
 
 
+def one_client(port):
+    """Connect, say quit, wait for the close: the PID that served it."""
+    with connect_tcp(port) as sock:
+        pid, _ = greeting(sock)
+        sock.sendall(b"quit\n")
+        assert sock.recv(100) == b""
+    return pid
+
+
 def test_a_connection_wakes_one_idle_process(instance):
     """Idle processes of a service wait on the listener they share; a new
     connection wakes one of them, not all. Eight idle echo processes then
@@ -220,27 +229,20 @@ def test_a_connection_wakes_one_idle_process(instance):
     wait_until(lambda: all(is_sleeping(pid) for pid in pids))
     before = {pid: proc_field(pid, "voluntary_ctxt_switches") for pid in pids}
     clients = 60
-    for n in range(clients):
-        with connect_tcp(port) as sock:
-            assert greeting(sock)[0] in pids
-            sock.sendall(b"quit\n")
-            assert sock.recv(100) == b""
+    for _ in range(clients):
+        assert one_client(port) in pids
     wakeups = sum(proc_field(pid, "voluntary_ctxt_switches") - before[pid]
                   for pid in pids)
     assert wakeups < len(pids) * clients, wakeups
 
 
 def test_idle_child_exits_after_max_idle(instance):
-    """An idle process exits max_idle after its last client, wake-ups of
-    other processes' connections notwithstanding."""
+    """An idle process exits max_idle after its last client, not before."""
     port = free_port()
     instance.write_main(max_idle="1s")
     instance.write_master(echo_master_cf(port))
     instance.start()
-    with connect_tcp(port) as sock:
-        child, _ = greeting(sock)
-        sock.sendall(b"quit\n")
-        assert sock.recv(100) == b""
+    child = one_client(port)
     left = time.monotonic()
     wait_until(lambda: child not in instance.processes("echo"), timeout=20)
     assert time.monotonic() - left >= 0.9
@@ -252,10 +254,7 @@ def test_children_exit_when_master_dies(instance):
     port = free_port()
     instance.write_master(echo_master_cf(port))
     instance.start()
-    with connect_tcp(port) as sock:
-        child, _ = greeting(sock)
-        sock.sendall(b"quit\n")
-        assert sock.recv(100) == b""
+    child = one_client(port)
     wait_until(lambda: is_sleeping(child))
     os.kill(instance.master_pid(), signal.SIGKILL)
     wait_until(lambda: child not in instance.processes("echo"))
